@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "annotate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "annotate", targets: ["annotate-cli"]),
+        .library(name: "AnnotateKit", targets: ["AnnotateKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // libvips through pkg-config; only the C shim sees its headers, so Swift never imports glib.
+        .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVips", dependencies: ["CLibVips"]),
+        .target(
+            name: "AnnotateKit",
+            dependencies: [
+                "CVips",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .executableTarget(
+            name: "annotate-cli",
+            dependencies: [
+                "AnnotateKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "AnnotateKitTests",
+            // Depends on the executable so `swift build --build-tests` builds the binary the CLI tests run.
+            dependencies: ["AnnotateKit", "annotate-cli"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+
+/// The composition root: the one place a `Configuration` becomes concrete backends.
+/// Tests build `Pipeline`/`Uploader` from their own parts instead.
+public struct Components: Sendable {
+    public let configuration: Configuration
+    public let metadata: any MetadataStore
+    public let originals: any ObjectStore
+    public let thumbnails: any ObjectStore
+    public let logger: Logger
+
+    /// Opens the database (applying migrations) and the stores.
+    public static func open(_ configuration: Configuration, logger: Logger) throws -> Components {
+        let metadata: any MetadataStore = switch configuration.database {
+        case .sqlite(let path): try SQLiteMetadataStore(path: path)
+        }
+        let originals = try objectStore(configuration.store)
+        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore)
+        return Components(configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger)
+    }
+
+    private static func objectStore(_ location: StoreLocation) throws -> any ObjectStore {
+        switch location {
+        case .file(let directory): try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
+        }
+    }
+
+    /// The uploader over these backends.
+    public func uploader() -> Uploader {
+        Uploader(metadata: metadata, store: originals, limits: configuration.limits, logger: logger)
+    }
+
+    /// The pipeline with the configured annotator and thumbnailer.
+    public func pipeline() throws -> Pipeline {
+        let annotator: any Annotator = switch configuration.annotator {
+        case .metadata: try MetadataAnnotator()
+        }
+        return Pipeline(metadata: metadata, originals: originals, thumbnails: thumbnails, annotator: annotator,
+                        thumbnailer: try VipsThumbnailer(spec: configuration.thumbnail), logger: logger)
+    }
+
+    /// Pipeline options from the configuration; the caller adds the run's own choices.
+    public func pipelineOptions() -> PipelineOptions {
+        var options = PipelineOptions()
+        options.jobs = configuration.jobs
+        options.annotationJobs = configuration.annotationJobs
+        options.maxAttempts = configuration.maxAttempts
+        options.lease = configuration.lease
+        return options
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import Logging
+
+/// Every setting the subcommands share, resolved once: flag > environment > config file > default.
+public struct Configuration: Sendable {
+    /// Root of the embedded defaults (database file and object folder).
+    public var home: URL
+    public var database: DatabaseLocation
+    public var store: StoreLocation
+    public var thumbnailStore: StoreLocation
+    public var annotator: AnnotatorChoice
+    public var thumbnail: ThumbnailSpec
+    public var limits: IntakeLimits
+    /// Parallel uploads, and thumbnail workers in `process`.
+    public var jobs: Int
+    /// Concurrent annotation calls in `process`.
+    public var annotationJobs: Int
+    /// Attempts per task, counted across runs.
+    public var maxAttempts: Int
+    /// How long a claimed task stays leased without renewal.
+    public var lease: Duration
+    /// Log level from `ANNOTATE_LOG_LEVEL` or `log-level` in the file (flags `--quiet`/`--verbose` win).
+    public var logLevel: Logger.Level?
+}
+
+/// Which annotator `process` uses.
+public enum AnnotatorChoice: String, Sendable, CaseIterable {
+    /// Offline: measures the image (size, colours, brightness, EXIF) — no network, no key.
+    case metadata
+}
+
+/// Size and pixel limits checked before anything is decoded.
+public struct IntakeLimits: Sendable, Equatable {
+    public var maxBytes: Int64
+    public var maxPixels: Int64
+
+    public static let defaults = IntakeLimits(maxBytes: 100 << 20, maxPixels: 100_000_000)
+
+    public init(maxBytes: Int64, maxPixels: Int64) {
+        self.maxBytes = maxBytes
+        self.maxPixels = maxPixels
+    }
+}
+
+/// The settings the configuration file and flags know, by their long option names.
+public enum ConfigurationKey: String, CaseIterable, Sendable {
+    case home, db, store
+    case thumbnailStore = "thumbnail-store"
+    case annotator
+    case thumbnailSize = "thumbnail-size"
+    case thumbnailFormat = "thumbnail-format"
+    case crop
+    case maxBytes = "max-bytes"
+    case maxPixels = "max-pixels"
+    case jobs
+    case annotationJobs = "annotation-jobs"
+    case maxAttempts = "max-attempts"
+    case lease
+    case logLevel = "log-level"
+
+    /// Environment variables that set this key, first match wins.
+    var environmentNames: [String] {
+        switch self {
+        case .home: ["ANNOTATE_HOME"]
+        case .db: ["ANNOTATE_DB"]
+        case .store: ["ANNOTATE_STORE"]
+        case .thumbnailStore: ["ANNOTATE_THUMBNAIL_STORE"]
+        case .annotator: ["ANNOTATE_ANNOTATOR"]
+        case .logLevel: ["ANNOTATE_LOG_LEVEL"]
+        default: []
+        }
+    }
+}
+
+extension Configuration {
+    /// Resolves the configuration from flag values (by long name), the environment and the
+    /// config file named by `--config` or `ANNOTATE_CONFIG`.
+    public static func resolve(flags: [ConfigurationKey: String], configFile: String? = nil,
+                               environment: [String: String]) throws -> Configuration {
+        var layers = Layers(flags: flags, environment: environment)
+        if let path = configFile {
+            try layers.loadFile(path, source: .flag("config"))
+        } else if let path = environment["ANNOTATE_CONFIG"], !path.isEmpty {
+            try layers.loadFile(path, source: .environment("ANNOTATE_CONFIG"))
+        }
+
+        let home = try layers.value(.home, default: Self.defaultHome(environment)) { text throws(ConfigurationProblem) in
+            guard !text.isEmpty else { throw ConfigurationProblem("the home directory is empty") }
+            return URL(fileURLWithPath: (text as NSString).expandingTildeInPath).standardizedFileURL
+        }
+        let database = try layers.value(.db, default: "sqlite:\(home.appendingPathComponent("annotate.db").path)") {
+            text throws(ConfigurationProblem) in try DatabaseLocation(parsing: text)
+        }
+        let store = try layers.value(.store, default: "file:\(home.appendingPathComponent("objects").path)") {
+            text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
+        }
+        let thumbnailStore = try layers.value(.thumbnailStore, default: store.description) {
+            text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
+        }
+        let annotator = try layers.value(.annotator, default: AnnotatorChoice.metadata.rawValue) { text throws(ConfigurationProblem) in
+            guard let choice = AnnotatorChoice(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("unknown annotator \(text.debugDescription); this build has: \(AnnotatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return choice
+        }
+        let size = try layers.thumbnailSize()
+        let format = try layers.value(.thumbnailFormat, default: "jpeg") { text throws(ConfigurationProblem) in
+            guard let format = ThumbnailFormat(rawValue: text.lowercased() == "jpg" ? "jpeg" : text.lowercased()) else {
+                throw ConfigurationProblem("unknown thumbnail format \(text.debugDescription); use jpeg, webp or png")
+            }
+            return format
+        }
+        let crop = try layers.value(.crop, default: "none") { text throws(ConfigurationProblem) in
+            guard let crop = CropMode(rawValue: text.lowercased() == "center" ? "centre" : text.lowercased()) else {
+                throw ConfigurationProblem("unknown crop mode \(text.debugDescription); use none, centre or attention")
+            }
+            return crop
+        }
+        let maxBytes = try layers.value(.maxBytes, default: "100MB") { text throws(ConfigurationProblem) in
+            guard let bytes = Quantity.bytes(text) else { throw ConfigurationProblem("\(text.debugDescription) is not a size; write e.g. 100MB or 5000000") }
+            return bytes
+        }
+        let maxPixels = try layers.value(.maxPixels, default: "100MP") { text throws(ConfigurationProblem) in
+            guard let pixels = Quantity.pixels(text) else { throw ConfigurationProblem("\(text.debugDescription) is not a pixel count; write e.g. 100MP or 50000000") }
+            return pixels
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let jobs = try layers.value(.jobs, default: String(cores), parse: positiveInteger)
+        let annotationJobs = try layers.value(.annotationJobs, default: "8", parse: positiveInteger)
+        let maxAttempts = try layers.value(.maxAttempts, default: "3", parse: positiveInteger)
+        let lease = try layers.value(.lease, default: "10m") { text throws(ConfigurationProblem) in
+            guard let duration = Quantity.duration(text), duration >= .seconds(1) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a duration of at least 1s; write e.g. 30s, 10m or 1h")
+            }
+            return duration
+        }
+        let logLevel = try layers.optionalValue(.logLevel) { text throws(ConfigurationProblem) in
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("unknown log level \(text.debugDescription); use trace, debug, info, notice, warning, error or critical")
+            }
+            return level
+        }
+        return Configuration(
+            home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
+            thumbnail: ThumbnailSpec(width: size.width, height: size.height, format: format, crop: crop),
+            limits: IntakeLimits(maxBytes: maxBytes, maxPixels: maxPixels),
+            jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel)
+    }
+
+    /// `$XDG_DATA_HOME/annotate`, else `~/.local/share/annotate`.
+    static func defaultHome(_ environment: [String: String]) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/annotate" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/annotate"
+    }
+
+    private static func positiveInteger(_ text: String) throws(ConfigurationProblem) -> Int {
+        guard let value = Int(text), value > 0, value <= 100_000 else {
+            throw ConfigurationProblem("\(text.debugDescription) is not a positive whole number")
+        }
+        return value
+    }
+}
+
+/// The three sources of raw setting text, consulted in precedence order.
+private struct Layers {
+    let flags: [ConfigurationKey: String]
+    let environment: [String: String]
+    var file: [ConfigurationKey: (value: String, path: String)] = [:]
+
+    init(flags: [ConfigurationKey: String], environment: [String: String]) {
+        self.flags = flags
+        self.environment = environment
+    }
+
+    mutating func loadFile(_ path: String, source: ConfigurationSource) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(source: source, message: "cannot read the config file \(path): \(FileObjectStore.reason(error))")
+        }
+        for entry in try TOMLSubset.parse(text, path: path) {
+            guard let key = ConfigurationKey(rawValue: entry.key) else {
+                throw ConfigurationError(source: .file(path: path, key: entry.key), message:
+                    "unknown setting; known settings: \(ConfigurationKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            file[key] = (entry.value, path)
+        }
+    }
+
+    /// The raw text for `key` and where it came from, or nil when no source sets it.
+    func raw(_ key: ConfigurationKey) -> (String, ConfigurationSource)? {
+        if let value = flags[key] { return (value, .flag(key.rawValue)) }
+        for name in key.environmentNames {
+            if let value = environment[name], !value.isEmpty { return (value, .environment(name)) }
+        }
+        if let entry = file[key] { return (entry.value, .file(path: entry.path, key: key.rawValue)) }
+        return nil
+    }
+
+    func value<T>(_ key: ConfigurationKey, default fallback: String,
+                  parse: (String) throws(ConfigurationProblem) -> T) throws -> T {
+        let (text, source) = raw(key) ?? (fallback, .defaultValue)
+        do {
+            return try parse(text)
+        } catch {
+            throw ConfigurationError(source: source, message: error.message)
+        }
+    }
+
+    func optionalValue<T>(_ key: ConfigurationKey, parse: (String) throws(ConfigurationProblem) -> T) throws -> T? {
+        guard let (text, source) = raw(key) else { return nil }
+        do {
+            return try parse(text)
+        } catch {
+            throw ConfigurationError(source: source, message: error.message)
+        }
+    }
+
+    /// `--thumbnail-size WxH`, or `TARGET_WIDTH`/`TARGET_HEIGHT` (the original deployment's names).
+    func thumbnailSize() throws -> (width: Int, height: Int) {
+        func parseBox(_ text: String) throws(ConfigurationProblem) -> (Int, Int) {
+            let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+            guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), (1...10_000).contains(w), (1...10_000).contains(h) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a size; write WIDTHxHEIGHT, e.g. 128x128")
+            }
+            return (w, h)
+        }
+        if let text = flags[.thumbnailSize] {
+            return try value(.thumbnailSize, default: text, parse: parseBox)
+        }
+        let width = environment["TARGET_WIDTH"].flatMap { $0.isEmpty ? nil : $0 }
+        let height = environment["TARGET_HEIGHT"].flatMap { $0.isEmpty ? nil : $0 }
+        if width != nil || height != nil {
+            func side(_ name: String, _ text: String?) throws -> Int? {
+                guard let text else { return nil }
+                guard let value = Int(text), (1...10_000).contains(value) else {
+                    throw ConfigurationError(source: .environment(name), message: "\(text.debugDescription) is not a pixel size between 1 and 10000")
+                }
+                return value
+            }
+            let w = try side("TARGET_WIDTH", width)
+            let h = try side("TARGET_HEIGHT", height)
+            return (w ?? h!, h ?? w!)
+        }
+        return try value(.thumbnailSize, default: "128x128", parse: parseBox)
+    }
+}

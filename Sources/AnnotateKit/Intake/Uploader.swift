@@ -1,0 +1,145 @@
+import Crypto
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happened to one file.
+public struct UploadResult: Sendable, Equatable {
+    public enum Status: String, Sendable { case uploaded, duplicate, rejected, skipped }
+    /// The path as given or met in the walk.
+    public var file: String
+    public var status: Status
+    /// The new record, or the existing one for a duplicate.
+    public var id: Int64?
+    /// Why it was rejected or skipped.
+    public var reason: String?
+
+    static func rejected(_ file: String, _ reason: String) -> UploadResult {
+        UploadResult(file: file, status: .rejected, id: nil, reason: reason)
+    }
+}
+
+/// Brings files into the store and the database: checks size, sniffs the type from the bytes,
+/// reads the header (never decoding pixels) against the pixel limit, hashes, deduplicates, stores
+/// the bytes, then records them — object first, so no record ever points at a missing object.
+public struct Uploader: Sendable {
+    let metadata: any MetadataStore
+    let store: any ObjectStore
+    let limits: IntakeLimits
+    let logger: Logger
+
+    public init(metadata: any MetadataStore, store: any ObjectStore, limits: IntakeLimits, logger: Logger) {
+        self.metadata = metadata
+        self.store = store
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Uploads `candidates` with at most `jobs` at once, calling `progress` as each finishes.
+    /// Results come back in the candidates' order.
+    public func upload(_ candidates: [UploadCandidate], jobs: Int,
+                       progress: @escaping @Sendable (UploadResult) async -> Void) async -> [UploadResult] {
+        var results = [UploadResult?](repeating: nil, count: candidates.count)
+        await withTaskGroup(of: (Int, UploadResult).self) { group in
+            var next = 0
+            func addNext() {
+                guard next < candidates.count else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await self.upload(candidates[index])) }
+            }
+            for _ in 0..<max(1, jobs) { addNext() }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                await progress(result)
+                addNext()
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Uploads one file; every problem becomes a result with a reason, never a thrown error.
+    public func upload(_ candidate: UploadCandidate) async -> UploadResult {
+        let path = candidate.path
+        do {
+            return try await uploadChecked(candidate)
+        } catch let problem as IntakeProblem {
+            switch problem {
+            case .notAnImage(let reason) where candidate.origin == .walked:
+                return UploadResult(file: path, status: .skipped, id: nil, reason: reason)
+            case .notAnImage(let reason), .rejected(let reason):
+                return .rejected(path, reason)
+            }
+        } catch {
+            logger.warning("upload failed", metadata: ["file": "\(path)", "error": "\(error)"])
+            return .rejected(path, "\(error)")
+        }
+    }
+
+    private func uploadChecked(_ candidate: UploadCandidate) async throws -> UploadResult {
+        let path = candidate.path
+        let limits = limits
+        let data: Data = try await runBlocking {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw IntakeProblem.rejected(String(cString: strerror(errno)).lowercasedFirst) }
+            guard info.st_mode & S_IFMT == S_IFREG else { throw IntakeProblem.rejected("not a regular file") }
+            let size = Int64(info.st_size)
+            guard size > 0 else { throw IntakeProblem.rejected("empty file") }
+            guard size <= limits.maxBytes else {
+                throw IntakeProblem.rejected("\(size) bytes is over the --max-bytes limit of \(limits.maxBytes)")
+            }
+            do {
+                return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            } catch {
+                throw IntakeProblem.rejected("cannot read: \(FileObjectStore.reason(error))")
+            }
+        }
+        guard let format = ImageFormat(sniffing: data) else {
+            throw IntakeProblem.notAnImage("not an image: its bytes match no supported image format")
+        }
+        let header: ImageHeader
+        do {
+            header = try Vips.probe(data)
+        } catch let error as VipsError {
+            throw IntakeProblem.rejected("unreadable \(format.rawValue) header: \(error.message)")
+        }
+        guard header.pixelCount <= limits.maxPixels else {
+            throw IntakeProblem.rejected("\(header.width)×\(header.height)\(header.pages > 1 ? "×\(header.pages) pages" : "") = \(header.pixelCount) pixels is over the --max-pixels limit of \(limits.maxPixels)")
+        }
+        let sha256 = try await runBlocking { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        if let existing = try await metadata.record(sha256: sha256) {
+            return UploadResult(file: path, status: .duplicate, id: existing.id, reason: nil)
+        }
+        let name = (path as NSString).lastPathComponent
+        let key = try ObjectKey.original(sha256: sha256, fileName: name)
+        try await store.put(data, at: key, contentType: format.contentType)
+        let (width, height) = header.displaySize
+        let image = NewImage(filename: name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
+                             width: width, height: height, originalKey: key.rawValue)
+        do {
+            switch try await metadata.insert(image, at: Date()) {
+            case .inserted(let id):
+                logger.info("uploaded", metadata: ["image.id": "\(id)", "object.key": "\(key)"])
+                return UploadResult(file: path, status: .uploaded, id: id, reason: nil)
+            case .duplicate(let id):
+                return UploadResult(file: path, status: .duplicate, id: id, reason: nil)
+            }
+        } catch {
+            // Leave no orphan object behind, unless a concurrent upload of the same bytes recorded it.
+            if (try? await metadata.record(sha256: sha256)) == nil {
+                try? await store.delete(key)
+            }
+            throw error
+        }
+    }
+}
+
+/// A per-file reason not to upload.
+enum IntakeProblem: Error {
+    /// The bytes are not an image at all (skipped in a walk, rejected when named).
+    case notAnImage(String)
+    /// An image (or a named file) that cannot be accepted.
+    case rejected(String)
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// The database of image records and task states. Every implementation passes the same
+/// conformance suite (Tests/AnnotateKitTests/Metadata).
+public protocol MetadataStore: Sendable {
+    /// Records a new image with both tasks pending, or reports the id already holding these bytes.
+    func insert(_ image: NewImage, at now: Date) async throws -> InsertOutcome
+    /// The record with this id, or nil.
+    func record(id: Int64) async throws -> ImageRecord?
+    /// The record holding bytes with this hash, or nil.
+    func record(sha256: String) async throws -> ImageRecord?
+    /// Records in id order after `cursor` (keyset pagination), optionally filtered.
+    func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord]
+    /// Puts finished tasks back to `pending` with a fresh attempt count (for --retry-failed / --reprocess).
+    func reset(_ request: ResetRequest, at now: Date) async throws -> Int
+    /// Atomically leases up to `request.limit` images with claimable tasks to one worker.
+    func claim(_ request: ClaimRequest, at now: Date) async throws -> [ClaimedImage]
+    /// Extends every lease `worker` holds to `until`.
+    func renewLeases(worker: String, until: Date, at now: Date) async throws
+    /// Records a task's outcome if `worker` still holds its lease; returns false when it lost it.
+    func record(_ outcome: TaskOutcome, at now: Date) async throws -> Bool
+    /// Returns every task `worker` holds to `pending`, keeping attempt counts (clean shutdown).
+    func releaseLeases(worker: String, at now: Date) async throws
+    /// The earliest time a pending task in scope that waits for a retry becomes claimable, if any
+    /// (tasks other workers hold are not waited for: their leases are theirs).
+    func nextRetry(tasks: Set<TaskKind>, ids: [Int64]?) async throws -> Date?
+    /// Counts per task and status, plus token totals.
+    func summary() async throws -> StatusSummary
+    /// The most recently updated records with a failed task.
+    func latestFailures(limit: Int) async throws -> [ImageRecord]
+    /// A cheap round trip, for health checks.
+    func ping() async throws
+}
+
+/// Which records a listing returns.
+public enum RecordFilter: Sendable, Equatable {
+    case all
+    /// Both tasks completed.
+    case completed
+    /// Either task failed.
+    case failed
+    /// Either task pending or processing.
+    case unfinished
+    /// Only these ids.
+    case ids([Int64])
+}
+
+/// A request to lease work.
+public struct ClaimRequest: Sendable {
+    /// Who takes the lease, e.g. `host:pid:random`.
+    public var worker: String
+    /// Which tasks to take.
+    public var tasks: Set<TaskKind>
+    /// Only these images (nil: any).
+    public var ids: [Int64]?
+    /// At most this many images.
+    public var limit: Int
+    /// Lease length; a worker that vanishes loses its tasks after this.
+    public var lease: Duration
+    /// A task claimed this many times already is failed instead of claimed again.
+    public var maxAttempts: Int
+
+    public init(worker: String, tasks: Set<TaskKind>, ids: [Int64]?, limit: Int, lease: Duration, maxAttempts: Int) {
+        self.worker = worker
+        self.tasks = tasks
+        self.ids = ids
+        self.limit = limit
+        self.lease = lease
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// An image leased to a worker, with the tasks it now holds.
+public struct ClaimedImage: Sendable {
+    public var record: ImageRecord
+    public var tasks: Set<TaskKind>
+}
+
+/// A request to put finished tasks back to pending.
+public struct ResetRequest: Sendable {
+    public var tasks: Set<TaskKind>
+    /// Which finished states to reset (`failed`, and `completed` for --reprocess).
+    public var from: Set<TaskStatus>
+    public var ids: [Int64]?
+    /// At most this many images (nil: all).
+    public var limit: Int?
+
+    public init(tasks: Set<TaskKind>, from: Set<TaskStatus>, ids: [Int64]?, limit: Int?) {
+        self.tasks = tasks
+        self.from = from
+        self.ids = ids
+        self.limit = limit
+    }
+}
+
+/// How a leased task ended.
+public struct TaskOutcome: Sendable {
+    public enum Result: Sendable {
+        case annotated(Annotation)
+        case thumbnailed(key: String)
+        /// Permanently failed with a reason.
+        case failed(String)
+        /// Failed for now; back to pending, claimable again from `notBefore`, unless out of attempts.
+        case retry(String, notBefore: Date, maxAttempts: Int)
+    }
+
+    public var id: Int64
+    public var task: TaskKind
+    public var worker: String
+    public var result: Result
+
+    public init(id: Int64, task: TaskKind, worker: String, result: Result) {
+        self.id = id
+        self.task = task
+        self.worker = worker
+        self.result = result
+    }
+}
+
+/// Counts per task and status.
+public struct StatusSummary: Sendable, Equatable {
+    public var total: Int
+    public var annotation: [TaskStatus: Int]
+    public var thumbnail: [TaskStatus: Int]
+    public var tokens: Int
+
+    /// Tasks pending or processing, over both kinds.
+    public var unfinished: Int {
+        (annotation[.pending] ?? 0) + (annotation[.processing] ?? 0) + (thumbnail[.pending] ?? 0) + (thumbnail[.processing] ?? 0)
+    }
+
+    /// Failed tasks over both kinds.
+    public var failed: Int {
+        (annotation[.failed] ?? 0) + (thumbnail[.failed] ?? 0)
+    }
+}
+
+/// Database failures, naming what failed and what to do.
+public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProviding {
+    case unavailable(database: String, reason: String)
+    case query(operation: String, reason: String)
+    case unknownID(Int64)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let database, let reason):
+            "cannot open the database \(database): \(reason)"
+        case .query(let operation, let reason):
+            "database error while trying to \(operation): \(reason)"
+        case .unknownID(let id):
+            "no image with id \(id)"
+        }
+    }
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .unavailable: .unavailable
+        case .query: .unavailable
+        case .unknownID: .itemsFailed
+        }
+    }
+}

@@ -1,0 +1,347 @@
+import Foundation
+import GRDB
+
+/// `MetadataStore` on a SQLite file (GRDB over the system libsqlite3): WAL so readers never wait
+/// for the writer, a busy timeout so several processes can share the file, and IMMEDIATE write
+/// transactions so a claim is atomic across processes.
+public final class SQLiteMetadataStore: MetadataStore {
+    private let pool: DatabasePool
+    /// The file's path, for messages.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in try Self.migrate(db) }
+        } catch {
+            throw MetadataStoreError.unavailable(database: "sqlite:\(path)", reason: Self.reason(error))
+        }
+    }
+
+    /// Applies every migration not yet recorded, inside the caller's IMMEDIATE transaction, so
+    /// processes opening a new database at once apply each migration exactly once.
+    static func migrate(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM schema_migrations"))
+        for migration in Schema.sqlite where !applied.contains(migration.name) {
+            for statement in migration.statements {
+                try db.execute(sql: statement)
+            }
+            try db.execute(sql: "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                           arguments: [migration.name, Timestamp.databaseText(Date())])
+        }
+    }
+
+    /// Names of the migrations applied to this database, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await read("list migrations") { db in
+            try String.fetchAll(db, sql: "SELECT name FROM schema_migrations ORDER BY name")
+        }
+    }
+
+    // MARK: - Records
+
+    public func insert(_ image: NewImage, at now: Date) async throws -> InsertOutcome {
+        try await write("record \(image.filename)") { db in
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM images WHERE sha256 = ?", arguments: [image.sha256]) {
+                return .duplicate(id: existing)
+            }
+            let stamp = Timestamp.databaseText(now)
+            try db.execute(sql: """
+                INSERT INTO images (filename, sha256, content_type, size_bytes, width, height, s3_key_original,
+                    tags, annotation_status, thumbnail_status, uploaded_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 'pending', 'pending', ?, ?)
+                """, arguments: [image.filename, image.sha256, image.contentType, image.size, image.width, image.height,
+                                 image.originalKey, stamp, stamp])
+            return .inserted(id: db.lastInsertedRowID)
+        }
+    }
+
+    public func record(id: Int64) async throws -> ImageRecord? {
+        try await read("read image \(id)") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Schema.recordColumns) FROM images WHERE id = ?", arguments: [id]).map(Self.decode)
+        }
+    }
+
+    public func record(sha256: String) async throws -> ImageRecord? {
+        try await read("look up a hash") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Schema.recordColumns) FROM images WHERE sha256 = ?", arguments: [sha256]).map(Self.decode)
+        }
+    }
+
+    public func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
+        let (condition, arguments) = Self.condition(for: filter)
+        return try await read("list images") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Schema.recordColumns) FROM images WHERE id > ? AND \(condition) ORDER BY id LIMIT ?
+                """, arguments: StatementArguments([cursor ?? 0]) + arguments + [limit]).map(Self.decode)
+        }
+    }
+
+    public func latestFailures(limit: Int) async throws -> [ImageRecord] {
+        try await read("list failures") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Schema.recordColumns) FROM images
+                WHERE annotation_status = 'failed' OR thumbnail_status = 'failed'
+                ORDER BY updated_at DESC, id DESC LIMIT ?
+                """, arguments: [limit]).map(Self.decode)
+        }
+    }
+
+    public func summary() async throws -> StatusSummary {
+        try await read("count tasks") { db in
+            var summary = StatusSummary(total: 0, annotation: [:], thumbnail: [:], tokens: 0)
+            summary.total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images") ?? 0
+            summary.tokens = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(tokens), 0) FROM images") ?? 0
+            for task in TaskKind.allCases {
+                let rows = try Row.fetchAll(db, sql: "SELECT \(task)_status AS status, COUNT(*) AS n FROM images GROUP BY \(task)_status")
+                var counts: [TaskStatus: Int] = [:]
+                for row in rows {
+                    let status = TaskStatus(rawValue: row["status"] ?? "") ?? .pending
+                    counts[status, default: 0] += row["n"] as Int
+                }
+                if task == .annotation { summary.annotation = counts } else { summary.thumbnail = counts }
+            }
+            return summary
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await read("ping") { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: - Leases
+
+    public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {
+        let states = request.from.map(\.rawValue)
+        guard !states.isEmpty, !request.tasks.isEmpty else { return 0 }
+        return try await write("reset tasks") { db in
+            let placeholders = Self.placeholders(states.count)
+            let anyTask = request.tasks.map { "\($0)_status IN (\(placeholders))" }.joined(separator: " OR ")
+            var scope = "SELECT id FROM images WHERE (\(anyTask))"
+            var scopeArguments = StatementArguments(request.tasks.flatMap { _ in states })
+            if let ids = request.ids {
+                scope += " AND id IN (\(Self.placeholders(ids.count)))"
+                scopeArguments += StatementArguments(ids)
+            }
+            scope += " ORDER BY id"
+            if let limit = request.limit {
+                scope += " LIMIT ?"
+                scopeArguments += [limit]
+            }
+            let ids = try Int64.fetchAll(db, sql: scope, arguments: scopeArguments)
+            guard !ids.isEmpty else { return 0 }
+            for task in request.tasks {
+                try db.execute(sql: """
+                    UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
+                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
+                    WHERE \(task)_status IN (\(placeholders)) AND id IN (\(Self.placeholders(ids.count)))
+                    """, arguments: [Timestamp.databaseText(now)] + StatementArguments(states) + StatementArguments(ids))
+            }
+            return ids.count
+        }
+    }
+
+    public func claim(_ request: ClaimRequest, at now: Date) async throws -> [ClaimedImage] {
+        guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
+        let nowMs = Timestamp.milliseconds(now)
+        let until = Timestamp.milliseconds(now.addingTimeInterval(request.lease.seconds))
+        let stamp = Timestamp.databaseText(now)
+        let (idScope, idArguments) = Self.idScope(request.ids)
+        return try await write("claim tasks") { db in
+            for task in request.tasks {
+                // A task out of attempts is failed, not claimed again: this is what stops an image
+                // that kills its worker from killing every worker after it.
+                try db.execute(sql: """
+                    UPDATE images SET \(task)_status = 'failed',
+                        \(task)_error = 'gave up after ' || \(task)_attempts || ' attempts: ' ||
+                            COALESCE(\(task)_error, 'the worker stopped while processing it'),
+                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
+                    WHERE \(task)_status IN ('pending', 'processing') AND COALESCE(\(task)_lease_until, 0) <= ?
+                        AND \(task)_attempts >= ?\(idScope)
+                    """, arguments: [stamp, nowMs, request.maxAttempts] + idArguments)
+            }
+            let claimable = request.tasks.map {
+                "(\($0)_status IN ('pending', 'processing') AND COALESCE(\($0)_lease_until, 0) <= ?)"
+            }
+            let candidates = try Int64.fetchAll(db, sql: """
+                SELECT id FROM images WHERE (\(claimable.joined(separator: " OR ")))\(idScope) ORDER BY id LIMIT ?
+                """, arguments: StatementArguments(request.tasks.map { _ in nowMs }) + idArguments + [request.limit])
+            guard !candidates.isEmpty else { return [] }
+            let candidateList = Self.placeholders(candidates.count)
+            for task in request.tasks {
+                try db.execute(sql: """
+                    UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
+                        \(task)_attempts = \(task)_attempts + 1, updated_at = ?
+                    WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
+                        AND COALESCE(\(task)_lease_until, 0) <= ?
+                    """, arguments: [request.worker, until, stamp] + StatementArguments(candidates) + [nowMs])
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
+                FROM images WHERE id IN (\(candidateList)) ORDER BY id
+                """, arguments: StatementArguments(candidates))
+            return rows.compactMap { row in
+                let record = Self.decode(row)
+                let tasks = Set(request.tasks.filter { task in
+                    record.status(of: task) == .processing && (row["\(task)_lease_owner"] as String?) == request.worker
+                })
+                return tasks.isEmpty ? nil : ClaimedImage(record: record, tasks: tasks)
+            }
+        }
+    }
+
+    public func renewLeases(worker: String, until: Date, at now: Date) async throws {
+        try await write("renew leases") { db in
+            for task in TaskKind.allCases {
+                try db.execute(sql: """
+                    UPDATE images SET \(task)_lease_until = ? WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                    """, arguments: [Timestamp.milliseconds(until), worker])
+            }
+        }
+    }
+
+    public func releaseLeases(worker: String, at now: Date) async throws {
+        try await write("release leases") { db in
+            for task in TaskKind.allCases {
+                try db.execute(sql: """
+                    UPDATE images SET \(task)_status = 'pending', \(task)_lease_owner = NULL, \(task)_lease_until = NULL,
+                        \(task)_attempts = MAX(\(task)_attempts - 1, 0), updated_at = ?
+                    WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                    """, arguments: [Timestamp.databaseText(now), worker])
+            }
+        }
+    }
+
+    public func record(_ outcome: TaskOutcome, at now: Date) async throws -> Bool {
+        let task = outcome.task
+        let stamp = Timestamp.databaseText(now)
+        let (assignments, arguments): (String, StatementArguments) = switch outcome.result {
+        case .annotated(let annotation):
+            ("""
+            annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
+            annotation_error = NULL
+            """, [annotation.caption, Self.encodeTags(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens])
+        case .thumbnailed(let key):
+            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [key])
+        case .failed(let reason):
+            ("\(task)_status = 'failed', \(task)_error = ?", [reason])
+        case .retry(let reason, _, let maxAttempts):
+            ("""
+            \(task)_status = CASE WHEN \(task)_attempts >= ? THEN 'failed' ELSE 'pending' END,
+            \(task)_error = CASE WHEN \(task)_attempts >= ? THEN 'gave up after ' || \(task)_attempts || ' attempts: ' || ? ELSE ? END
+            """, [maxAttempts, maxAttempts, reason, reason])
+        }
+        // A task waiting to retry keeps its not-before time in the lease column.
+        let leaseUntil: Int64? = if case .retry(_, let notBefore, _) = outcome.result { Timestamp.milliseconds(notBefore) } else { nil }
+        return try await write("record the \(task) of image \(outcome.id)") { db in
+            try db.execute(sql: """
+                UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?
+                WHERE id = ? AND \(task)_status = 'processing' AND \(task)_lease_owner = ?
+                """, arguments: arguments + [leaseUntil, stamp, outcome.id, outcome.worker])
+            return db.changesCount > 0
+        }
+    }
+
+    public func nextRetry(tasks: Set<TaskKind>, ids: [Int64]?) async throws -> Date? {
+        guard !tasks.isEmpty else { return nil }
+        let (idScope, arguments) = Self.idScope(ids)
+        let parts = tasks.map { "SELECT MIN(\($0)_lease_until) AS t FROM images WHERE \($0)_status = 'pending'\(idScope)" }
+        let allArguments = tasks.reduce(StatementArguments()) { result, _ in result + arguments }
+        return try await read("find the next retry") { db in
+            let ms = try Int64.fetchOne(db, sql: "SELECT MIN(t) FROM (\(parts.joined(separator: " UNION ALL ")))", arguments: allArguments)
+            return ms.map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw MetadataStoreError.query(operation: operation, reason: Self.reason(error))
+        }
+    }
+
+    private func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError {
+            throw MetadataStoreError.query(operation: operation, reason: Self.reason(error))
+        }
+    }
+
+    /// The SQLite message without the statement or its bound values (they may hold user data).
+    static func reason(_ error: Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "SQLite error \(error.resultCode.rawValue)"
+        }
+        return String(describing: error)
+    }
+
+    /// ` AND id IN (?, …)` and its arguments, or nothing when `ids` is nil.
+    private static func idScope(_ ids: [Int64]?) -> (String, StatementArguments) {
+        guard let ids else { return ("", StatementArguments()) }
+        return (ids.isEmpty ? " AND 0" : " AND id IN (\(placeholders(ids.count)))", StatementArguments(ids))
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    private static func condition(for filter: RecordFilter) -> (String, StatementArguments) {
+        switch filter {
+        case .all: ("1", [])
+        case .completed: ("annotation_status = 'completed' AND thumbnail_status = 'completed'", [])
+        case .failed: ("(annotation_status = 'failed' OR thumbnail_status = 'failed')", [])
+        case .unfinished: ("(annotation_status IN ('pending', 'processing') OR thumbnail_status IN ('pending', 'processing'))", [])
+        case .ids(let ids): ids.isEmpty ? ("0", []) : ("id IN (\(placeholders(ids.count)))", StatementArguments(ids))
+        }
+    }
+
+    static func encodeTags(_ tags: [String]) -> String {
+        let data = (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeTags(_ text: String?) -> [String] {
+        guard let text, let data = text.data(using: .utf8) else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+    }
+
+    private static func decode(_ row: Row) -> ImageRecord {
+        ImageRecord(
+            id: row["id"],
+            filename: row["filename"] ?? "",
+            sha256: row["sha256"],
+            contentType: row["content_type"],
+            size: row["size_bytes"],
+            width: row["width"],
+            height: row["height"],
+            originalKey: row["s3_key_original"] ?? "",
+            thumbnailKey: row["s3_key_thumbnail"],
+            annotation: row["annotation"],
+            tags: decodeTags(row["tags"]),
+            model: row["model"],
+            promptHash: row["prompt_hash"],
+            tokens: row["tokens"],
+            annotationStatus: TaskStatus(rawValue: row["annotation_status"] ?? "") ?? .pending,
+            annotationError: row["annotation_error"],
+            annotationAttempts: row["annotation_attempts"] ?? 0,
+            thumbnailStatus: TaskStatus(rawValue: row["thumbnail_status"] ?? "") ?? .pending,
+            thumbnailError: row["thumbnail_error"],
+            thumbnailAttempts: row["thumbnail_attempts"] ?? 0,
+            uploadedAt: Timestamp.parse(row["uploaded_at"] ?? "") ?? Date(timeIntervalSince1970: 0),
+            updatedAt: Timestamp.parse(row["updated_at"] ?? "") ?? Date(timeIntervalSince1970: 0))
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Logging
+
+/// What one `process` run does.
+public struct PipelineOptions: Sendable {
+    /// Tasks to run (`--only`).
+    public var tasks: Set<TaskKind> = Set(TaskKind.allCases)
+    /// Only these images (nil: every image with claimable work).
+    public var ids: [Int64]?
+    /// At most this many images (`--limit`).
+    public var limit: Int?
+    /// Thumbnail workers (`--jobs`).
+    public var jobs = 2
+    /// Concurrent annotation calls (`--annotation-jobs`).
+    public var annotationJobs = 8
+    /// Attempts per task, counted across runs.
+    public var maxAttempts = 3
+    /// Lease length; renewed every third of it while the worker lives.
+    public var lease: Duration = .seconds(600)
+    /// Give failed tasks a fresh attempt count first (`--retry-failed`).
+    public var retryFailed = false
+    /// Run completed tasks again too (`--reprocess`).
+    public var reprocess = false
+    public var retryPolicy: RetryPolicy = .standard
+    /// This worker's name in leases.
+    public var worker: String = PipelineOptions.defaultWorkerName()
+
+    public init() {}
+
+    /// `host:pid:random`, unique per run even when a pid is reused.
+    public static func defaultWorkerName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }
+}
+
+/// The processing pipeline: lease work → fetch each original once → run annotation and thumbnail
+/// concurrently → record each outcome separately. It knows only the role protocols.
+public struct Pipeline: Sendable {
+    let metadata: any MetadataStore
+    let originals: any ObjectStore
+    let thumbnails: any ObjectStore
+    let annotator: any Annotator
+    let thumbnailer: any Thumbnailer
+    let logger: Logger
+
+    public init(metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
+                annotator: any Annotator, thumbnailer: any Thumbnailer, logger: Logger) {
+        self.metadata = metadata
+        self.originals = originals
+        self.thumbnails = thumbnails
+        self.annotator = annotator
+        self.thumbnailer = thumbnailer
+        self.logger = logger
+    }
+
+    /// Processes claimable work until none is left in scope; `report` hears of each finished task.
+    /// Throws only when the database itself fails; per-image problems become reports.
+    public func run(_ options: PipelineOptions, report: @escaping @Sendable (TaskReport) async -> Void) async throws -> RunSummary {
+        let resetFrom: Set<TaskStatus> = options.reprocess ? [.failed, .completed] : (options.retryFailed ? [.failed] : [])
+        if !resetFrom.isEmpty {
+            let count = try await metadata.reset(
+                ResetRequest(tasks: options.tasks, from: resetFrom, ids: options.ids, limit: options.limit), at: Date())
+            logger.info("tasks put back to pending", metadata: ["count": "\(count)"])
+        }
+        let run = Run(pipeline: self, options: options, report: report)
+        do {
+            let summary = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await run.renewLeasesForever() }
+                defer { group.cancelAll() }
+                return try await run.claimAndProcess()
+            }
+            return summary
+        } catch {
+            // Whatever is still leased goes back to pending at once rather than after the lease.
+            try? await metadata.releaseLeases(worker: options.worker, at: Date())
+            throw error
+        }
+    }
+}
+
+/// One run's state and its two loops.
+private struct Run: Sendable {
+    let pipeline: Pipeline
+    let options: PipelineOptions
+    let report: @Sendable (TaskReport) async -> Void
+    let thumbnailPermits: AsyncSemaphore
+    let annotationPermits: AsyncSemaphore
+
+    init(pipeline: Pipeline, options: PipelineOptions, report: @escaping @Sendable (TaskReport) async -> Void) {
+        self.pipeline = pipeline
+        self.options = options
+        self.report = report
+        thumbnailPermits = AsyncSemaphore(permits: options.jobs)
+        annotationPermits = AsyncSemaphore(permits: options.annotationJobs)
+    }
+
+    var metadata: any MetadataStore { pipeline.metadata }
+    var logger: Logger { pipeline.logger }
+
+    /// Keeps this worker's leases alive while it works; a vanished worker's expire.
+    func renewLeasesForever() async throws {
+        let interval = Duration.milliseconds(Int64(options.lease.seconds * 1000 / 3))
+        while !Task.isCancelled {
+            try await Task.sleep(for: interval)
+            do {
+                try await metadata.renewLeases(worker: options.worker, until: Date().addingTimeInterval(options.lease.seconds), at: Date())
+            } catch {
+                logger.warning("could not renew leases", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Streams images through: keeps enough leased to feed both kinds of workers, no more.
+    func claimAndProcess() async throws -> RunSummary {
+        let capacity = options.jobs + options.annotationJobs
+        let limit = options.limit ?? Int.max
+        var summary = RunSummary()
+        try await withThrowingTaskGroup(of: [TaskOutcomeReport].self) { group in
+            var running = 0
+            var claimedTotal = 0
+            while true {
+                try Task.checkCancellation()
+                var claimedNow = 0
+                if running < capacity && claimedTotal < limit {
+                    let request = ClaimRequest(worker: options.worker, tasks: options.tasks, ids: options.ids,
+                                               limit: min(capacity - running, limit - claimedTotal),
+                                               lease: options.lease, maxAttempts: options.maxAttempts)
+                    for image in try await metadata.claim(request, at: Date()) {
+                        group.addTask { try await process(image) }
+                        claimedNow += 1
+                    }
+                    running += claimedNow
+                    claimedTotal += claimedNow
+                    summary.images += claimedNow
+                }
+                if running == 0 {
+                    guard claimedTotal < limit,
+                          let next = try await metadata.nextRetry(tasks: options.tasks, ids: options.ids) else { break }
+                    let wait = next.timeIntervalSinceNow
+                    if wait > 0 {
+                        logger.info("waiting to retry", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
+                        try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 10))
+                    }
+                    continue
+                }
+                if claimedNow == 0 || running >= capacity, let outcomes = try await group.next() {
+                    running -= 1
+                    summary.add(outcomes)
+                }
+            }
+        }
+        return summary
+    }
+
+    /// Fetches the original once and runs the leased tasks on it concurrently.
+    func process(_ image: ClaimedImage) async throws -> [TaskOutcomeReport] {
+        let record = image.record
+        let data: Data
+        do {
+            data = try await pipeline.originals.get(ObjectKey(record.originalKey))
+        } catch {
+            let transient = (error as? ObjectStoreError)?.isTransient ?? true
+            var outcomes: [TaskOutcomeReport] = []
+            for task in image.tasks.sorted(by: { $0.rawValue < $1.rawValue }) {
+                outcomes.append(try await finish(record, task, .failure("\(error)", transient: transient)))
+            }
+            return outcomes
+        }
+        async let annotation = image.tasks.contains(.annotation) ? annotate(record, data) : nil
+        async let thumbnail = image.tasks.contains(.thumbnail) ? makeThumbnail(record, data) : nil
+        return [try await annotation, try await thumbnail].compactMap { $0 }
+    }
+
+    private func annotate(_ record: ImageRecord, _ data: Data) async throws -> TaskOutcomeReport {
+        let input = AnnotationInput(data: data, filename: record.filename, contentType: record.contentType)
+        let result: TaskResult
+        do {
+            let annotation = try await annotationPermits.withPermit { try await pipeline.annotator.annotate(input) }
+            result = .success(.annotated(annotation))
+        } catch let error as AnnotationError {
+            result = .failure(error.reason, transient: error.isTransient)
+        } catch {
+            result = .failure("\(error)", transient: false)
+        }
+        return try await finish(record, .annotation, result)
+    }
+
+    private func makeThumbnail(_ record: ImageRecord, _ data: Data) async throws -> TaskOutcomeReport {
+        let result: TaskResult
+        do {
+            let thumbnail = try await thumbnailPermits.withPermit { try await pipeline.thumbnailer.thumbnail(of: data) }
+            let key = try ObjectKey.thumbnail(forOriginal: record.originalKey, fileExtension: pipeline.thumbnailer.fileExtension)
+            do {
+                try await pipeline.thumbnails.put(thumbnail.data, at: key, contentType: thumbnail.format.contentType)
+                result = .success(.thumbnailed(key: key.rawValue))
+            } catch {
+                result = .failure("\(error)", transient: true)
+            }
+        } catch {
+            result = .failure("\(error)", transient: false)
+        }
+        return try await finish(record, .thumbnail, result)
+    }
+
+    /// Records the outcome (if this worker still holds the lease) and reports finished tasks.
+    private func finish(_ record: ImageRecord, _ task: TaskKind, _ result: TaskResult) async throws -> TaskOutcomeReport {
+        let outcome: TaskOutcome.Result
+        switch result {
+        case .success(let done):
+            outcome = done
+        case .failure(let reason, let transient):
+            let attempts = task == .annotation ? record.annotationAttempts : record.thumbnailAttempts
+            if transient && attempts < options.maxAttempts {
+                let notBefore = Date().addingTimeInterval(options.retryPolicy.delay(afterAttempt: attempts).seconds)
+                outcome = .retry(reason, notBefore: notBefore, maxAttempts: options.maxAttempts)
+            } else {
+                outcome = .failed(attempts > 1 && transient ? "gave up after \(attempts) attempts: \(reason)" : reason)
+            }
+        }
+        let held = try await metadata.record(TaskOutcome(id: record.id, task: task, worker: options.worker, result: outcome), at: Date())
+        guard held else {
+            logger.warning("lease lost before the task finished; another worker owns it now",
+                           metadata: ["image.id": "\(record.id)", "task": "\(task)"])
+            return .leaseLost
+        }
+        let taskReport: TaskReport
+        switch outcome {
+        case .annotated, .thumbnailed:
+            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .completed, error: nil)
+        case .failed(let reason):
+            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason)
+        case .retry(let reason, let notBefore, _):
+            logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
+                                                 "after": "\(Timestamp.iso8601(notBefore))"])
+            return .retried
+        }
+        await report(taskReport)
+        return .finished(taskReport)
+    }
+}
+
+private enum TaskResult {
+    case success(TaskOutcome.Result)
+    case failure(String, transient: Bool)
+}
+
+private enum TaskOutcomeReport: Sendable {
+    case finished(TaskReport)
+    case retried
+    case leaseLost
+}
+
+private extension RunSummary {
+    mutating func add(_ outcomes: [TaskOutcomeReport]) {
+        for outcome in outcomes {
+            switch outcome {
+            case .finished(let report) where report.status == .completed: completed[report.task, default: 0] += 1
+            case .finished(let report): failed[report.task, default: 0] += 1
+            case .retried: retried += 1
+            case .leaseLost: break
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// One finished task, as `process` prints it.
+public struct TaskReport: Sendable, Equatable {
+    public var id: Int64
+    public var filename: String
+    public var task: TaskKind
+    /// `completed` or `failed`.
+    public var status: TaskStatus
+    public var error: String?
+}
+
+/// Counts for a whole run.
+public struct RunSummary: Sendable, Equatable {
+    public var completed: [TaskKind: Int] = [:]
+    public var failed: [TaskKind: Int] = [:]
+    /// Transient failures put back for another attempt.
+    public var retried = 0
+    /// Images leased in this run.
+    public var images = 0
+
+    public var failedCount: Int { failed.values.reduce(0, +) }
+    public var completedCount: Int { completed.values.reduce(0, +) }
+}

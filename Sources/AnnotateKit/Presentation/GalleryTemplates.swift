@@ -1,0 +1,101 @@
+/// The HTML of the gallery, shared by `gallery-export` (static files) and `serve` (routes): both
+/// hand the same views to these templates with their own URLs. Mustache's `{{…}}` escapes
+/// everything user-supplied (`< > & " '`); `{{{body}}}` only ever holds our own rendered HTML.
+enum GalleryTemplates {
+    static let page = """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="referrer" content="no-referrer">
+    <title>{{title}}</title>
+    <style>
+    :root { color-scheme: light dark; --fg: #1d1d1f; --muted: #6e6e73; --bg: #fafafa; --card: #fff; --line: #e3e3e6;
+            --ok: #1b7f3b; --bad: #b3261e; --wait: #8a6d00; }
+    @media (prefers-color-scheme: dark) { :root { --fg: #f2f2f2; --muted: #a1a1a6; --bg: #161617; --card: #222224; --line: #38383a;
+            --ok: #5fd07f; --bad: #ff8a80; --wait: #e6c34d; } }
+    * { box-sizing: border-box; }
+    body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+    header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 16px; }
+    header { display: flex; align-items: baseline; gap: 16px; padding-top: 20px; }
+    header h1 { font-size: 22px; margin: 0; }
+    header h1 a { color: inherit; text-decoration: none; }
+    header p { margin: 0; color: var(--muted); }
+    .grid { list-style: none; padding: 0; display: grid; gap: 14px; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); }
+    .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; display: flex; flex-direction: column; }
+    .card a.thumb { display: flex; align-items: center; justify-content: center; height: 160px; background: var(--line); }
+    .card img { max-width: 100%; max-height: 160px; }
+    .card .body { padding: 10px 12px; display: flex; flex-direction: column; gap: 6px; }
+    .name { font-weight: 600; overflow-wrap: anywhere; }
+    .caption { margin: 0; }
+    .tags { display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 0; list-style: none; }
+    .tags li { font-size: 12px; padding: 1px 8px; border-radius: 999px; border: 1px solid var(--line); color: var(--muted); }
+    .status { font-size: 12px; color: var(--muted); }
+    .status-completed { color: var(--ok); } .status-failed { color: var(--bad); } .status-pending, .status-processing { color: var(--wait); }
+    .error { color: var(--bad); font-size: 13px; overflow-wrap: anywhere; }
+    .missing { color: var(--muted); font-size: 13px; }
+    nav.pages { display: flex; gap: 12px; justify-content: center; margin: 20px 0; }
+    .detail { display: grid; gap: 24px; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); margin-top: 20px; }
+    @media (max-width: 800px) { .detail { grid-template-columns: 1fr; } }
+    .detail img { max-width: 100%; border-radius: 8px; }
+    dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
+    dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
+    footer { color: var(--muted); font-size: 12px; padding: 24px 16px; }
+    </style>
+    </head>
+    <body>
+    <header><h1><a href="{{homeURL}}">{{siteTitle}}</a></h1><p>{{subtitle}}</p></header>
+    <main>
+    {{{body}}}
+    </main>
+    <footer>{{footer}}</footer>
+    </body>
+    </html>
+    """
+
+    static let index = """
+    {{^images}}<p class="missing">No images yet.</p>{{/images}}
+    <ul class="grid">
+    {{#images}}
+    <li class="card" id="image-{{id}}">
+      <a class="thumb" href="{{pageURL}}">{{#thumbnailURL}}<img src="{{thumbnailURL}}" alt="{{alt}}" loading="lazy">{{/thumbnailURL}}{{^thumbnailURL}}<span class="missing">no thumbnail</span>{{/thumbnailURL}}</a>
+      <div class="body">
+        <a class="name" href="{{pageURL}}">{{filename}}</a>
+        {{#caption}}<p class="caption">{{caption}}</p>{{/caption}}
+        {{#hasTags}}<ul class="tags">{{#tags}}<li>{{.}}</li>{{/tags}}</ul>{{/hasTags}}
+        <span class="status">annotation <span class="status-{{annotationStatus}}">{{annotationStatus}}</span> · thumbnail <span class="status-{{thumbnailStatus}}">{{thumbnailStatus}}</span></span>
+        {{#annotationError}}<span class="error">annotation: {{annotationError}}</span>{{/annotationError}}
+        {{#thumbnailError}}<span class="error">thumbnail: {{thumbnailError}}</span>{{/thumbnailError}}
+      </div>
+    </li>
+    {{/images}}
+    </ul>
+    {{#hasPages}}<nav class="pages">{{#previousURL}}<a href="{{previousURL}}" rel="prev">← newer</a>{{/previousURL}}<span>page {{pageNumber}} of {{pageCount}}</span>{{#nextURL}}<a href="{{nextURL}}" rel="next">older →</a>{{/nextURL}}</nav>{{/hasPages}}
+    """
+
+    static let image = """
+    {{#image}}
+    <div class="detail">
+      <div>{{#originalURL}}<a href="{{originalURL}}"><img src="{{originalURL}}" alt="{{alt}}"></a>{{/originalURL}}{{^originalURL}}<p class="missing">The original is not available.</p>{{/originalURL}}</div>
+      <div>
+        <h2 class="name">{{filename}}</h2>
+        {{#caption}}<p class="caption">{{caption}}</p>{{/caption}}
+        {{#hasTags}}<ul class="tags">{{#tags}}<li>{{.}}</li>{{/tags}}</ul>{{/hasTags}}
+        <dl>
+          <dt>annotation</dt><dd class="status-{{annotationStatus}}">{{annotationStatus}}</dd>
+          {{#annotationError}}<dt>annotation error</dt><dd class="error">{{annotationError}}</dd>{{/annotationError}}
+          <dt>thumbnail</dt><dd class="status-{{thumbnailStatus}}">{{thumbnailStatus}}</dd>
+          {{#thumbnailError}}<dt>thumbnail error</dt><dd class="error">{{thumbnailError}}</dd>{{/thumbnailError}}
+          {{#model}}<dt>annotated by</dt><dd>{{model}}</dd>{{/model}}
+          {{#dimensions}}<dt>size</dt><dd>{{dimensions}}</dd>{{/dimensions}}
+          {{#contentType}}<dt>type</dt><dd>{{contentType}}</dd>{{/contentType}}
+          {{#sha256}}<dt>sha256</dt><dd><code>{{sha256}}</code></dd>{{/sha256}}
+          <dt>uploaded</dt><dd>{{uploadedAt}}</dd>
+          <dt>id</dt><dd>{{id}}</dd>
+        </dl>
+      </div>
+    </div>
+    {{/image}}
+    """
+}

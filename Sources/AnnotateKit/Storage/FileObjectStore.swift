@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Objects as files under a root directory. Writes go to a temporary file in the same directory
+/// and are renamed into place, so a reader (or a crash) never sees half an object.
+public struct FileObjectStore: ObjectStore {
+    /// The directory holding every object.
+    public let root: URL
+
+    /// A store rooted at `root`, created if missing.
+    public init(root: URL) throws {
+        self.root = root.standardizedFileURL
+        do {
+            try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
+        } catch {
+            throw ObjectStoreError.unavailable(store: "file:\(self.root.path)", reason: Self.reason(error))
+        }
+    }
+
+    public var displayName: String { "file:\(root.path)" }
+
+    /// The file that holds `key` (keys are validated, so this never leaves `root`).
+    public func fileURL(for key: ObjectKey) -> URL {
+        root.appendingPathComponent(key.rawValue, isDirectory: false)
+    }
+
+    public func put(_ data: Data, at key: ObjectKey, contentType: String) async throws {
+        let destination = fileURL(for: key)
+        try await runBlocking {
+            do {
+                let directory = destination.deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let temporary = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
+                do {
+                    try Self.writeNew(data, to: temporary)
+                    guard rename(temporary.path, destination.path) == 0 else {
+                        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                    }
+                } catch {
+                    try? FileManager.default.removeItem(at: temporary)
+                    throw error
+                }
+            } catch {
+                throw ObjectStoreError.io(operation: "write", key: key.rawValue, store: displayName, reason: Self.reason(error))
+            }
+        }
+    }
+
+    public func get(_ key: ObjectKey) async throws -> Data {
+        let url = fileURL(for: key)
+        return try await runBlocking {
+            do {
+                return try Data(contentsOf: url)
+            } catch {
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    throw ObjectStoreError.notFound(key: key.rawValue, store: displayName)
+                }
+                throw ObjectStoreError.io(operation: "read", key: key.rawValue, store: displayName, reason: Self.reason(error))
+            }
+        }
+    }
+
+    public func exists(_ key: ObjectKey) async throws -> Bool {
+        FileManager.default.fileExists(atPath: fileURL(for: key).path)
+    }
+
+    public func delete(_ key: ObjectKey) async throws {
+        let url = fileURL(for: key)
+        if unlink(url.path) != 0 && errno != ENOENT {
+            throw ObjectStoreError.io(operation: "delete", key: key.rawValue, store: displayName,
+                                      reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Writes a new file. No fsync: the rename after it already hides partial files from readers
+    /// and from a killed process; fsync per object would only add power-loss durability, at a
+    /// cost of milliseconds per image.
+    private static func writeNew(_ data: Data, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.localizedDescription
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Makes a thumbnail from an original image's bytes.
+public protocol Thumbnailer: Sendable {
+    /// Decodes `original` and returns the encoded thumbnail; throws `ThumbnailError` when the image cannot be decoded.
+    func thumbnail(of original: Data) async throws -> Thumbnail
+    /// The file extension thumbnails get (`jpg`, `webp`, `png`).
+    var fileExtension: String { get }
+}
+
+/// Thumbnail output formats.
+public enum ThumbnailFormat: String, Sendable, CaseIterable, Codable {
+    case jpeg, webp, png
+
+    /// File extension for this format.
+    public var fileExtension: String { self == .jpeg ? "jpg" : rawValue }
+    /// MIME type for this format.
+    public var contentType: String { "image/\(rawValue)" }
+}
+
+/// How a thumbnail fills its box.
+public enum CropMode: String, Sendable, CaseIterable, Codable {
+    /// Fit inside the box, keeping the aspect ratio (Pillow's `thumbnail`).
+    case none
+    /// Fill the box, cropping the centre.
+    case centre
+    /// Fill the box, cropping around the most interesting region.
+    case attention
+}
+
+/// The box and encoding of thumbnails.
+public struct ThumbnailSpec: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var format: ThumbnailFormat
+    public var crop: CropMode
+    public var quality: Int
+
+    /// A spec; quality applies to JPEG and WebP.
+    public init(width: Int = 128, height: Int = 128, format: ThumbnailFormat = .jpeg, crop: CropMode = .none, quality: Int = 85) {
+        self.width = width
+        self.height = height
+        self.format = format
+        self.crop = crop
+        self.quality = quality
+    }
+}
+
+/// An encoded thumbnail.
+public struct Thumbnail: Sendable {
+    public var data: Data
+    public var width: Int
+    public var height: Int
+    public var format: ThumbnailFormat
+}
+
+/// Why a thumbnail could not be made.
+public struct ThumbnailError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public var description: String { "cannot decode the image: \(reason)" }
+}

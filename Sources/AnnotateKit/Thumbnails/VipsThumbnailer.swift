@@ -1,0 +1,24 @@
+import Foundation
+
+/// Thumbnails with libvips: shrink-on-load, EXIF auto-rotation, never enlarging.
+public struct VipsThumbnailer: Thumbnailer {
+    /// Box, format, crop and quality.
+    public let spec: ThumbnailSpec
+
+    /// A thumbnailer for `spec`; starts libvips.
+    public init(spec: ThumbnailSpec) throws {
+        self.spec = spec
+        try Vips.start()
+    }
+
+    public var fileExtension: String { spec.format.fileExtension }
+
+    public func thumbnail(of original: Data) async throws -> Thumbnail {
+        let spec = spec
+        do {
+            return try await runBlocking { try Vips.thumbnail(original, spec: spec) }
+        } catch let error as VipsError {
+            throw ThumbnailError(reason: error.message)
+        }
+    }
+}

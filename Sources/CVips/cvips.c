@@ -1,0 +1,199 @@
+#include "cvips.h"
+
+#include <vips/vips.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <string.h>
+
+static pthread_once_t cvips_once = PTHREAD_ONCE_INIT;
+static int cvips_init_status = -1;
+
+static void cvips_init_once(void) {
+    /* Parallel batches otherwise give every thread its own glibc arena and RSS grows with each
+     * large decode; two arenas keep a long libvips batch flat (measured in make bench). */
+    mallopt(M_ARENA_MAX, 2);
+    /* libvips reads VIPS_WARNING at init: without it, warnings ("premature end of JPEG") go
+     * straight to stderr. A user's own VIPS_WARNING setting is kept. */
+    g_setenv("VIPS_WARNING", "0", FALSE);
+    if (VIPS_INIT("annotate") != 0) {
+        cvips_init_status = -1;
+        return;
+    }
+    /* SVG, PDF, ImageMagick, raw, FITS… are not hardened against hostile files. */
+    vips_block_untrusted_set(TRUE);
+    /* Each image is thumbnailed once: the operation cache would only hold memory. */
+    vips_cache_set_max(0);
+    cvips_init_status = 0;
+}
+
+int cvips_init(void) {
+    /* vips_init raced when parallel callers met it first (see docs/services.md). */
+    pthread_once(&cvips_once, cvips_init_once);
+    return cvips_init_status;
+}
+
+const char *cvips_version(void) { return vips_version_string(); }
+
+char *cvips_take_error(void) {
+    char *text = vips_error_buffer_copy();
+    if (text == NULL) text = g_strdup("");
+    return text;
+}
+
+void cvips_free(void *p) { g_free(p); }
+
+/* libvips records warnings in its process-wide error buffer even when an operation succeeds;
+ * cleared after success so they are never reported as another image's failure. */
+static int cvips_succeeded(int status) {
+    if (status == 0) vips_error_clear();
+    return status;
+}
+
+void *cvips_open_header(const void *buffer, size_t length) {
+    /* Sequential access and no decoding: only the header is parsed here. */
+    VipsImage *image = vips_image_new_from_buffer(buffer, length, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    cvips_succeeded(image ? 0 : -1);
+    return image;
+}
+
+void cvips_unref(void *image) {
+    if (image) g_object_unref(image);
+}
+
+int cvips_image_width(void *image) { return vips_image_get_width((VipsImage *) image); }
+int cvips_image_height(void *image) { return vips_image_get_height((VipsImage *) image); }
+int cvips_image_pages(void *image) { return vips_image_get_n_pages((VipsImage *) image); }
+int cvips_image_orientation(void *image) { return vips_image_get_orientation((VipsImage *) image); }
+
+char *cvips_image_loader(void *image) {
+    const char *loader = NULL;
+    if (vips_image_get_string((VipsImage *) image, VIPS_META_LOADER, &loader) != 0 || loader == NULL) {
+        vips_error_clear();
+        return NULL;
+    }
+    return g_strdup(loader);
+}
+
+char *cvips_image_string(void *image, const char *field) {
+    VipsImage *img = (VipsImage *) image;
+    if (vips_image_get_typeof(img, field) == 0) return NULL;
+    char *text = NULL;
+    if (vips_image_get_as_string(img, field, &text) != 0) {
+        vips_error_clear();
+        return NULL;
+    }
+    return text;
+}
+
+/* Bring any thumbnail to 8-bit sRGB (CMYK, 16-bit, greyscale+alpha…) so every saver accepts it. */
+static int cvips_to_srgb(VipsImage *in, VipsImage **out) {
+    VipsInterpretation target = vips_image_get_bands(in) <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+    if (vips_image_get_interpretation(in) == target && vips_image_get_format(in) == VIPS_FORMAT_UCHAR) {
+        g_object_ref(in);
+        *out = in;
+        return 0;
+    }
+    VipsImage *converted = NULL;
+    if (vips_colourspace(in, &converted, target, NULL) != 0) return -1;
+    if (vips_image_get_format(converted) != VIPS_FORMAT_UCHAR) {
+        VipsImage *cast = NULL;
+        int status = vips_cast(converted, &cast, VIPS_FORMAT_UCHAR, NULL);
+        g_object_unref(converted);
+        if (status != 0) return -1;
+        converted = cast;
+    }
+    *out = converted;
+    return 0;
+}
+
+static int cvips_flatten_white(VipsImage *in, VipsImage **out) {
+    if (!vips_image_hasalpha(in)) {
+        g_object_ref(in);
+        *out = in;
+        return 0;
+    }
+    double white[3] = {255, 255, 255};
+    VipsArrayDouble *background = vips_array_double_new(white, vips_image_get_bands(in) > 2 ? 3 : 1);
+    int status = vips_flatten(in, out, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return status;
+}
+
+/* A truncated or corrupt file must fail rather than give a half-grey thumbnail. In 8.14
+ * vips_thumbnail_buffer's own "fail_on" never reaches the loader; the loader option string does
+ * (the failure then surfaces when pixels are computed, i.e. at save). */
+#define CVIPS_LOAD_OPTIONS "fail_on=error"
+
+static VipsInteresting cvips_interesting(int crop) {
+    switch (crop) {
+    case CVIPS_CROP_CENTRE: return VIPS_INTERESTING_CENTRE;
+    case CVIPS_CROP_ATTENTION: return VIPS_INTERESTING_ATTENTION;
+    default: return VIPS_INTERESTING_NONE;
+    }
+}
+
+int cvips_thumbnail(const void *buffer, size_t length, int width, int height, int crop,
+                    int format, int quality, cvips_encoded *out) {
+    memset(out, 0, sizeof(*out));
+    VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL;
+    int status = -1;
+    /* size DOWN: small images are kept as they are, never enlarged. */
+    if (vips_thumbnail_buffer((void *) buffer, length, &thumb, width, "height", height, "size", VIPS_SIZE_DOWN,
+                              "crop", cvips_interesting(crop), "option_string", CVIPS_LOAD_OPTIONS, NULL) != 0)
+        goto done;
+    if (cvips_to_srgb(thumb, &srgb) != 0) goto done;
+    VipsImage *final = srgb;
+    if (format == CVIPS_FORMAT_JPEG) {
+        if (cvips_flatten_white(srgb, &flat) != 0) goto done;
+        final = flat;
+    }
+    switch (format) {
+    case CVIPS_FORMAT_WEBP:
+        status = vips_webpsave_buffer(final, &out->data, &out->length, "Q", quality, "strip", TRUE, NULL);
+        break;
+    case CVIPS_FORMAT_PNG:
+        status = vips_pngsave_buffer(final, &out->data, &out->length, "strip", TRUE, NULL);
+        break;
+    default:
+        status = vips_jpegsave_buffer(final, &out->data, &out->length, "Q", quality, "strip", TRUE, NULL);
+        break;
+    }
+    if (status == 0) {
+        out->width = vips_image_get_width(final);
+        out->height = vips_image_get_height(final);
+    }
+done:
+    if (flat) g_object_unref(flat);
+    if (srgb) g_object_unref(srgb);
+    if (thumb) g_object_unref(thumb);
+    return cvips_succeeded(status);
+}
+
+int cvips_small_rgb(const void *buffer, size_t length, int max_side, cvips_pixels *out) {
+    memset(out, 0, sizeof(*out));
+    VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL, *rgb = NULL;
+    int status = -1;
+    if (vips_thumbnail_buffer((void *) buffer, length, &thumb, max_side, "height", max_side, "size", VIPS_SIZE_DOWN,
+                              "option_string", CVIPS_LOAD_OPTIONS, NULL) != 0)
+        goto done;
+    if (cvips_to_srgb(thumb, &srgb) != 0) goto done;
+    if (cvips_flatten_white(srgb, &flat) != 0) goto done;
+    if (vips_image_get_bands(flat) == 1) {
+        VipsImage *bands[3] = {flat, flat, flat};
+        if (vips_bandjoin(bands, &rgb, 3, NULL) != 0) goto done;
+    } else if (vips_extract_band(flat, &rgb, 0, "n", 3, NULL) != 0) {
+        goto done;
+    }
+    size_t size = 0;
+    out->data = vips_image_write_to_memory(rgb, &size);
+    if (out->data == NULL) goto done;
+    out->width = vips_image_get_width(rgb);
+    out->height = vips_image_get_height(rgb);
+    status = 0;
+done:
+    if (rgb) g_object_unref(rgb);
+    if (flat) g_object_unref(flat);
+    if (srgb) g_object_unref(srgb);
+    if (thumb) g_object_unref(thumb);
+    return cvips_succeeded(status);
+}

@@ -1,0 +1,70 @@
+import AnnotateKit
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Flags every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Root of the embedded defaults: the SQLite file and the object folder. [env: ANNOTATE_HOME]", valueName: "dir"))
+    var home: String?
+
+    @Option(help: ArgumentHelp("Database: sqlite:PATH. [env: ANNOTATE_DB; default: sqlite:HOME/annotate.db]", valueName: "url"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("Store for originals: file:DIR. [env: ANNOTATE_STORE; default: file:HOME/objects]", valueName: "url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("Store for thumbnails. [env: ANNOTATE_THUMBNAIL_STORE; default: the --store]", valueName: "url"))
+    var thumbnailStore: String?
+
+    @Option(help: ArgumentHelp("TOML file whose keys are long option names. [env: ANNOTATE_CONFIG]", valueName: "file"))
+    var config: String?
+
+    @Flag(help: "Print one JSON object per line on stdout, and nothing else there.")
+    var json = false
+
+    @Flag(help: "Log only errors.")
+    var quiet = false
+
+    @Flag(help: "Log what is being done (to stderr).")
+    var verbose = false
+
+    var flagValues: [ConfigurationKey: String] {
+        var values: [ConfigurationKey: String] = [:]
+        values[.home] = home
+        values[.db] = db
+        values[.store] = store
+        values[.thumbnailStore] = thumbnailStore
+        return values
+    }
+}
+
+extension GlobalOptions {
+    /// Resolves the configuration (adding the subcommand's own flags), bootstraps logging and opens the backends.
+    func open(adding flags: [ConfigurationKey: String] = [:]) throws -> Components {
+        let configuration = try Configuration.resolve(
+            flags: flagValues.merging(flags) { _, new in new }, configFile: config,
+            environment: ProcessInfo.processInfo.environment)
+        let level: Logger.Level = quiet ? .error : verbose ? .debug : configuration.logLevel ?? .warning
+        LogSetup.bootstrapOnce(level: level)
+        var logger = Logger(label: "annotate")
+        logger.logLevel = level
+        return try Components.open(configuration, logger: logger)
+    }
+}
+
+enum LogSetup {
+    // Touched only from the main command before any concurrent work starts.
+    nonisolated(unsafe) private static var done = false
+
+    /// Logs go to stderr, never mixed into stdout data.
+    static func bootstrapOnce(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

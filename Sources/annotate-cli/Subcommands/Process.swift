@@ -1,0 +1,129 @@
+import AnnotateKit
+import ArgumentParser
+import Foundation
+
+struct Process: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Annotate and thumbnail pending images (both tasks run concurrently per image).",
+        discussion: """
+            Claims pending tasks (and processing ones whose lease expired), runs them, and records each \
+            outcome. Many process runs can share one database: each task runs once.
+            """)
+
+    @Argument(help: ArgumentHelp("Only these image ids.", valueName: "id"))
+    var ids: [Int64] = []
+
+    @Option(help: ArgumentHelp("Run only one task: annotation or thumbnail.", valueName: "task"))
+    var only: String?
+
+    @Flag(help: "Also run failed tasks again, with a fresh attempt count.")
+    var retryFailed = false
+
+    @Flag(help: "Also run completed tasks again.")
+    var reprocess = false
+
+    @Option(help: ArgumentHelp("Process at most this many images.", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Thumbnail workers. [default: cores]", valueName: "n"))
+    var jobs: String?
+
+    @OptionGroup(title: "Processing") var processing: ProcessingOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func validate() throws {
+        if let only, TaskKind(rawValue: only) == nil {
+            throw ValidationError("--only takes annotation or thumbnail, not \(only.debugDescription)")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            var flags = processing.flagValues
+            flags[.jobs] = jobs
+            let components = try global.open(adding: flags)
+            let output = Output(json: global.json, quiet: global.quiet)
+            var options = components.pipelineOptions()
+            options.tasks = only.flatMap(TaskKind.init(rawValue:)).map { [$0] } ?? Set(TaskKind.allCases)
+            options.limit = limit
+            options.retryFailed = retryFailed
+            options.reprocess = reprocess
+            var unknown: [Int64] = []
+            if !ids.isEmpty {
+                let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
+                unknown = ids.filter { !known.contains($0) }
+                for id in unknown { output.message("annotate: no image with id \(id)") }
+                options.ids = ids.filter { known.contains($0) }
+            }
+            var failed = !unknown.isEmpty
+            if options.ids?.isEmpty != true {
+                failed = try await ProcessRunner(output: output).run(components, options: options).failedCount > 0 || failed
+            }
+            if failed { throw ExitCode(.itemsFailed) }
+        }
+    }
+}
+
+/// Runs the pipeline and prints its reports; shared by `process` and `upload --process`.
+struct ProcessRunner {
+    let output: Output
+
+    func run(_ components: Components, options: PipelineOptions) async throws -> RunSummary {
+        let output = output
+        let pipeline = try components.pipeline()
+        let summary = try await pipeline.run(options) { report in
+            if await output.json {
+                await output.result(json: TaskLine(report))
+            } else {
+                let error = report.error.map { ": \($0)" } ?? ""
+                let task = report.task.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                await output.result("\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
+            }
+        }
+        if await output.json {
+            await output.result(json: SummaryLine(summary: summary))
+        } else {
+            await output.result("\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")")
+        }
+        return summary
+    }
+}
+
+/// `{"id", "filename", "task", "status", "error"}`.
+struct TaskLine: Encodable {
+    let report: TaskReport
+    init(_ report: TaskReport) { self.report = report }
+    enum CodingKeys: String, CodingKey { case id, filename, task, status, error }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(report.id, forKey: .id)
+        try c.encode(report.filename, forKey: .filename)
+        try c.encode(report.task.rawValue, forKey: .task)
+        try c.encode(report.status.rawValue, forKey: .status)
+        try c.encode(report.error, forKey: .error)
+    }
+}
+
+/// `{"summary": {…counts…}}`.
+struct SummaryLine: Encodable {
+    let summary: RunSummary
+    enum CodingKeys: String, CodingKey { case summary }
+    struct Counts: Encodable {
+        let images: Int
+        let completed: Int
+        let failed: Int
+        let retried: Int
+        let annotation: [String: Int]
+        let thumbnail: [String: Int]
+    }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        func counts(_ task: TaskKind) -> [String: Int] {
+            ["completed": summary.completed[task] ?? 0, "failed": summary.failed[task] ?? 0]
+        }
+        try c.encode(Counts(images: summary.images, completed: summary.completedCount, failed: summary.failedCount,
+                            retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail)),
+                     forKey: .summary)
+    }
+}
