@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import AnnotateKit
+
+@Suite struct ConfigurationTests {
+    let environment = ["HOME": "/home/u"]
+
+    @Test func defaultsFollowXDGAndTheHome() throws {
+        let plain = try Configuration.resolve(flags: [:], environment: environment)
+        #expect(plain.home.path == "/home/u/.local/share/annotate")
+        #expect(plain.database == .sqlite(path: "/home/u/.local/share/annotate/annotate.db"))
+        #expect(plain.store == .file(directory: "/home/u/.local/share/annotate/objects"))
+        #expect(plain.thumbnailStore == plain.store)
+        #expect(plain.thumbnail == ThumbnailSpec(width: 128, height: 128, format: .jpeg, crop: .none))
+        #expect(plain.limits == IntakeLimits(maxBytes: 100 << 20, maxPixels: 100_000_000))
+        #expect(plain.annotationJobs == 8 && plain.maxAttempts == 3 && plain.lease == .seconds(600))
+        let xdg = try Configuration.resolve(flags: [:], environment: ["XDG_DATA_HOME": "/data"])
+        #expect(xdg.database == .sqlite(path: "/data/annotate/annotate.db"))
+    }
+
+    @Test func flagBeatsEnvironmentBeatsFileBeatsDefault() throws {
+        let file = try Fixtures.temporaryDirectory("config").appendingPathComponent("annotate.toml")
+        try """
+        # settings for the batch host
+        jobs = 3
+        annotation-jobs = 5
+        thumbnail-format = "webp"
+        crop = 'centre'   # literal string
+        db = "sqlite:/from/file.db"
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let env = environment.merging(["ANNOTATE_DB": "sqlite:/from/env.db", "ANNOTATE_CONFIG": file.path]) { $1 }
+        let fromFile = try Configuration.resolve(flags: [:], environment: env)
+        #expect(fromFile.jobs == 3 && fromFile.annotationJobs == 5)
+        #expect(fromFile.thumbnail.format == .webp && fromFile.thumbnail.crop == .centre)
+        #expect(fromFile.database == .sqlite(path: "/from/env.db"))
+        let fromFlag = try Configuration.resolve(flags: [.db: "sqlite:/from/flag.db", .jobs: "7"], environment: env)
+        #expect(fromFlag.database == .sqlite(path: "/from/flag.db") && fromFlag.jobs == 7)
+    }
+
+    @Test func theOriginalDeploymentsThumbnailVariables() throws {
+        let both = try Configuration.resolve(flags: [:], environment: ["TARGET_WIDTH": "200", "TARGET_HEIGHT": "150"])
+        #expect(both.thumbnail.width == 200 && both.thumbnail.height == 150)
+        let one = try Configuration.resolve(flags: [:], environment: ["TARGET_WIDTH": "300"])
+        #expect(one.thumbnail.width == 300 && one.thumbnail.height == 300)
+        let flag = try Configuration.resolve(flags: [.thumbnailSize: "64x32"], environment: ["TARGET_WIDTH": "300"])
+        #expect(flag.thumbnail.width == 64 && flag.thumbnail.height == 32)
+    }
+
+    @Test func aBadFlagIsAUsageErrorAndABadEnvironmentValueAConfigurationError() throws {
+        do {
+            _ = try Configuration.resolve(flags: [.thumbnailSize: "big"], environment: environment)
+            Issue.record("expected an error")
+        } catch let error as ConfigurationError {
+            #expect(error.exitStatus == .usage)
+            #expect(error.description == "invalid --thumbnail-size: \"big\" is not a size; write WIDTHxHEIGHT, e.g. 128x128")
+        }
+        do {
+            _ = try Configuration.resolve(flags: [:], environment: ["TARGET_WIDTH": "-5"])
+            Issue.record("expected an error")
+        } catch let error as ConfigurationError {
+            #expect(error.exitStatus == .configuration)
+            #expect(error.description.contains("TARGET_WIDTH"))
+        }
+        do {
+            _ = try Configuration.resolve(flags: [:], environment: ["ANNOTATE_ANNOTATOR": "magic"])
+            Issue.record("expected an error")
+        } catch let error as ConfigurationError {
+            #expect(error.exitStatus == .configuration)
+            #expect(error.description.contains("ANNOTATE_ANNOTATOR"))
+        }
+    }
+
+    @Test func configFileMistakesNameTheFileAndKey() throws {
+        let directory = try Fixtures.temporaryDirectory("badconfig")
+        for (text, expected) in [
+            ("jobs = \"many\"", "jobs in"), ("colour = \"red\"", "unknown setting"),
+            ("[process]\njobs = 2", "tables are not supported"), ("jobs = [1, 2]", "arrays"),
+        ] {
+            let file = directory.appendingPathComponent("c-\(UUID().uuidString).toml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            do {
+                _ = try Configuration.resolve(flags: [:], configFile: file.path, environment: environment)
+                Issue.record("expected an error for \(text)")
+            } catch let error as ConfigurationError {
+                #expect(error.description.contains(expected), "\(error)")
+                #expect(error.description.contains(file.path))
+                #expect(error.exitStatus == .configuration)
+            }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.resolve(flags: [:], configFile: directory.appendingPathComponent("missing.toml").path, environment: environment)
+        }
+    }
+
+    @Test func tomlStringsUnescape() throws {
+        let entries = try TOMLSubset.parse(#"home = "/tmp/a \"b\"\u00e9\n" # comment"#, path: "x")
+        #expect(entries.first?.value == "/tmp/a \"b\"é\n")
+    }
+
+    @Test func unsupportedURLSchemesSaySoAndStoresMayBeBarePaths() throws {
+        #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.db: "postgres://x"], environment: environment) }
+        let bare = try Configuration.resolve(flags: [.store: "/srv/objects", .db: "/srv/a.db"], environment: environment)
+        #expect(bare.store == .file(directory: "/srv/objects") && bare.database == .sqlite(path: "/srv/a.db"))
+    }
+}
+
+@Suite struct QuantityTests {
+    @Test func durations() {
+        #expect(Quantity.duration("30s") == .seconds(30))
+        #expect(Quantity.duration("10m") == .seconds(600))
+        #expect(Quantity.duration("1h") == .seconds(3600))
+        #expect(Quantity.duration("7d") == .seconds(604_800))
+        #expect(Quantity.duration("250ms") == .milliseconds(250))
+        #expect(Quantity.duration("1.5s") == .milliseconds(1500))
+        #expect(Quantity.duration("soon") == nil)
+        #expect(Quantity.duration("-1s") == nil)
+        #expect(Quantity.format(.seconds(600)) == "10m")
+    }
+
+    @Test func sizesAndPixels() {
+        #expect(Quantity.bytes("100MB") == 104_857_600)
+        #expect(Quantity.bytes("5000") == 5000)
+        #expect(Quantity.bytes("1.5 KB") == 1536)
+        #expect(Quantity.bytes("0") == nil)
+        #expect(Quantity.bytes("lots") == nil)
+        #expect(Quantity.pixels("100MP") == 100_000_000)
+        #expect(Quantity.pixels("24000000") == 24_000_000)
+    }
+
+    @Test func timestampsRoundTrip() {
+        let date = Date(timeIntervalSince1970: 1_800_000_123)
+        #expect(Timestamp.parse(Timestamp.databaseText(date)) == date)
+        #expect(Timestamp.iso8601(date) == "2027-01-15T08:02:03Z")
+        #expect(Timestamp.parse("2027-01-15T08:02:03.456Z") == date)
+    }
+}

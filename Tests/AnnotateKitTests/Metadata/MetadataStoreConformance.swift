@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import AnnotateKit
+
+/// What every `MetadataStore` must do. Each backend's suite runs every check on a fresh store;
+/// times are passed explicitly, so lease expiry is tested without sleeping.
+enum MetadataStoreConformance {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func image(_ n: Int) -> NewImage {
+        NewImage(filename: "photo-\(n).jpg", sha256: String(format: "%064x", n), contentType: "image/jpeg",
+                 size: 1000 + Int64(n), width: 640, height: 480, originalKey: "uploads/\(n)-photo.jpg")
+    }
+
+    static func request(_ worker: String, limit: Int = 100, tasks: Set<TaskKind> = [.annotation, .thumbnail],
+                        ids: [Int64]? = nil, lease: Duration = .seconds(60), maxAttempts: Int = 3) -> ClaimRequest {
+        ClaimRequest(worker: worker, tasks: tasks, ids: ids, limit: limit, lease: lease, maxAttempts: maxAttempts)
+    }
+
+    @discardableResult
+    static func insert(_ store: any MetadataStore, count: Int) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for n in 1...count {
+            guard case .inserted(let id) = try await store.insert(image(n), at: t0) else { Issue.record("not inserted"); continue }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    static func insertsAndDeduplicatesByHash(_ store: any MetadataStore) async throws {
+        guard case .inserted(let id) = try await store.insert(image(1), at: t0) else { Issue.record("expected insert"); return }
+        var again = image(1)
+        again.filename = "other-name.jpg"
+        #expect(try await store.insert(again, at: t0) == .duplicate(id: id))
+        let record = try #require(try await store.record(id: id))
+        #expect(record.filename == "photo-1.jpg")
+        #expect(record.sha256 == String(format: "%064x", 1))
+        #expect(record.size == 1001 && record.width == 640 && record.height == 480)
+        #expect(record.annotationStatus == .pending && record.thumbnailStatus == .pending)
+        #expect(record.tags == [])
+        #expect(record.uploadedAt == t0)
+        #expect(try await store.record(sha256: String(format: "%064x", 1))?.id == id)
+        #expect(try await store.record(id: 9999) == nil)
+    }
+
+    static func concurrentClaimsNeverShareATask(_ store: any MetadataStore) async throws {
+        try await insert(store, count: 40)
+        let claims = try await withThrowingTaskGroup(of: [ClaimedImage].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var mine: [ClaimedImage] = []
+                    while true {
+                        let batch = try await store.claim(request("w\(worker)", limit: 3), at: t0)
+                        if batch.isEmpty { return mine }
+                        mine += batch
+                    }
+                }
+            }
+            return try await group.reduce(into: [ClaimedImage]()) { $0 += $1 }
+        }
+        let pairs = claims.flatMap { image in image.tasks.map { "\(image.record.id)-\($0)" } }
+        #expect(pairs.count == 80)
+        #expect(Set(pairs).count == 80)
+        #expect(claims.allSatisfy { $0.record.annotationAttempts == 1 && $0.record.thumbnailAttempts == 1 })
+    }
+
+    static func outcomesNeverTouchTheOtherTask(_ store: any MetadataStore) async throws {
+        let id = try await insert(store, count: 1)[0]
+        _ = try await store.claim(request("w"), at: t0)
+        let annotation = Annotation(caption: "A \"quoted\", comma, caption\nwith a newline", tags: ["a", "b"], model: "m-1", promptHash: "ph", tokens: 42)
+        #expect(try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w", result: .annotated(annotation)), at: t0))
+        var record = try #require(try await store.record(id: id))
+        #expect(record.annotationStatus == .completed && record.thumbnailStatus == .processing)
+        #expect(record.annotation == annotation.caption && record.tags == ["a", "b"] && record.model == "m-1")
+        #expect(record.promptHash == "ph" && record.tokens == 42)
+        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .failed("cannot decode")), at: t0))
+        record = try #require(try await store.record(id: id))
+        #expect(record.annotationStatus == .completed && record.annotation == annotation.caption)
+        #expect(record.thumbnailStatus == .failed && record.thumbnailError == "cannot decode")
+        #expect(record.annotationError == nil)
+    }
+
+    static func expiredLeasesPassToAnotherWorker(_ store: any MetadataStore) async throws {
+        let id = try await insert(store, count: 1)[0]
+        let first = try await store.claim(request("dead", lease: .seconds(30)), at: t0)
+        #expect(first.count == 1)
+        #expect(try await store.claim(request("live"), at: t0.addingTimeInterval(29)).isEmpty)
+        let taken = try await store.claim(request("live"), at: t0.addingTimeInterval(31))
+        #expect(taken.first?.tasks == [.annotation, .thumbnail])
+        #expect(taken.first?.record.annotationAttempts == 2)
+        // The vanished worker's late result is not recorded over the new owner's lease.
+        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "dead", result: .thumbnailed(key: "k")), at: t0.addingTimeInterval(32)) == false)
+        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "live", result: .thumbnailed(key: "k2")), at: t0.addingTimeInterval(32)))
+        #expect(try await store.record(id: id)?.thumbnailKey == "k2")
+    }
+
+    static func renewedLeasesStayWithTheirWorker(_ store: any MetadataStore) async throws {
+        try await insert(store, count: 1)
+        _ = try await store.claim(request("w", lease: .seconds(30)), at: t0)
+        try await store.renewLeases(worker: "w", until: t0.addingTimeInterval(90), at: t0.addingTimeInterval(20))
+        #expect(try await store.claim(request("other"), at: t0.addingTimeInterval(60)).isEmpty)
+        #expect(try await store.claim(request("other"), at: t0.addingTimeInterval(91)).count == 1)
+    }
+
+    static func retriesWaitThenGiveUp(_ store: any MetadataStore) async throws {
+        let id = try await insert(store, count: 1)[0]
+        for attempt in 1...2 {
+            let now = t0.addingTimeInterval(Double(attempt) * 100)
+            let claimed = try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now)
+            #expect(claimed.first?.record.annotationAttempts == attempt)
+            let retryAt = now.addingTimeInterval(10)
+            #expect(try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w",
+                                                       result: .retry("HTTP 503", notBefore: retryAt, maxAttempts: 2)), at: now))
+            if attempt == 1 {
+                #expect(try await store.record(id: id)?.annotationStatus == .pending)
+                #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == retryAt)
+                #expect(try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now.addingTimeInterval(5)).isEmpty)
+            }
+        }
+        let record = try #require(try await store.record(id: id))
+        #expect(record.annotationStatus == .failed)
+        #expect(record.annotationError == "gave up after 2 attempts: HTTP 503")
+        #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == nil)
+    }
+
+    static func tasksOutOfAttemptsAreFailedNotClaimed(_ store: any MetadataStore) async throws {
+        let id = try await insert(store, count: 1)[0]
+        for round in 0..<2 {
+            _ = try await store.claim(request("crashing-\(round)", lease: .seconds(10), maxAttempts: 2), at: t0.addingTimeInterval(Double(round) * 20))
+        }
+        let claimed = try await store.claim(request("next", maxAttempts: 2), at: t0.addingTimeInterval(100))
+        #expect(claimed.isEmpty)
+        let record = try #require(try await store.record(id: id))
+        #expect(record.annotationStatus == .failed && record.thumbnailStatus == .failed)
+        #expect(record.annotationError == "gave up after 2 attempts: the worker stopped while processing it")
+    }
+
+    static func resetGivesFinishedTasksAFreshStart(_ store: any MetadataStore) async throws {
+        let ids = try await insert(store, count: 3)
+        _ = try await store.claim(request("w"), at: t0)
+        for id in ids {
+            _ = try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w", result: .failed("bad")), at: t0)
+            _ = try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .thumbnailed(key: "k\(id)")), at: t0)
+        }
+        #expect(try await store.reset(ResetRequest(tasks: [.annotation], from: [.failed], ids: nil, limit: 2), at: t0) == 2)
+        var records = try await store.records(after: nil, limit: 10, filter: .all)
+        #expect(records.map(\.annotationStatus) == [.pending, .pending, .failed])
+        #expect(records[0].annotationAttempts == 0 && records[0].annotationError == nil)
+        #expect(records.allSatisfy { $0.thumbnailStatus == .completed })
+        #expect(try await store.reset(ResetRequest(tasks: [.thumbnail], from: [.completed, .failed], ids: [ids[2]], limit: nil), at: t0) == 1)
+        records = try await store.records(after: nil, limit: 10, filter: .all)
+        #expect(records.map(\.thumbnailStatus) == [.completed, .completed, .pending])
+    }
+
+    static func releasedLeasesAreClaimableAtOnce(_ store: any MetadataStore) async throws {
+        try await insert(store, count: 2)
+        _ = try await store.claim(request("stopping", lease: .seconds(600)), at: t0)
+        try await store.releaseLeases(worker: "stopping", at: t0)
+        let records = try await store.records(after: nil, limit: 10, filter: .all)
+        #expect(records.allSatisfy { $0.annotationStatus == .pending && $0.thumbnailStatus == .pending })
+        #expect(records.allSatisfy { $0.annotationAttempts == 0 })
+        #expect(try await store.claim(request("next"), at: t0).count == 2)
+    }
+
+    static func listsSummariesAndFilters(_ store: any MetadataStore) async throws {
+        let ids = try await insert(store, count: 5)
+        _ = try await store.claim(request("w", ids: [ids[0], ids[1], ids[2]]), at: t0)
+        for id in ids[0...1] {
+            _ = try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w", result: .annotated(Annotation(caption: "c", tags: [], model: "m", tokens: 10))), at: t0)
+            _ = try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .thumbnailed(key: "t")), at: t0)
+        }
+        _ = try await store.record(TaskOutcome(id: ids[2], task: .thumbnail, worker: "w", result: .failed("broken")), at: t0.addingTimeInterval(5))
+        let summary = try await store.summary()
+        #expect(summary.total == 5)
+        #expect(summary.annotation == [.completed: 2, .processing: 1, .pending: 2])
+        #expect(summary.thumbnail == [.completed: 2, .failed: 1, .pending: 2])
+        #expect(summary.tokens == 20)
+        #expect(summary.unfinished == 5 && summary.failed == 1)
+        #expect(try await store.records(after: nil, limit: 10, filter: .completed).map(\.id) == [ids[0], ids[1]])
+        #expect(try await store.records(after: nil, limit: 10, filter: .failed).map(\.id) == [ids[2]])
+        #expect(try await store.records(after: nil, limit: 10, filter: .unfinished).map(\.id) == [ids[2], ids[3], ids[4]])
+        #expect(try await store.records(after: ids[1], limit: 2, filter: .all).map(\.id) == [ids[2], ids[3]])
+        #expect(try await store.records(after: nil, limit: 10, filter: .ids([ids[4], ids[0], 999])).map(\.id) == [ids[0], ids[4]])
+        #expect(try await store.latestFailures(limit: 5).map(\.id) == [ids[2]])
+        try await store.ping()
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import Testing
+@testable import AnnotateKit
+
+@Suite struct SQLiteMetadataStoreTests {
+    func makeStore() throws -> SQLiteMetadataStore {
+        try SQLiteMetadataStore(path: try Fixtures.temporaryDirectory("sqlite").appendingPathComponent("annotate.db").path)
+    }
+
+    @Test func insertsAndDeduplicates() async throws { try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try makeStore()) }
+    @Test func claimsAreExclusive() async throws { try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try makeStore()) }
+    @Test func outcomesAreIndependent() async throws { try await MetadataStoreConformance.outcomesNeverTouchTheOtherTask(try makeStore()) }
+    @Test func leasesExpire() async throws { try await MetadataStoreConformance.expiredLeasesPassToAnotherWorker(try makeStore()) }
+    @Test func leasesRenew() async throws { try await MetadataStoreConformance.renewedLeasesStayWithTheirWorker(try makeStore()) }
+    @Test func retries() async throws { try await MetadataStoreConformance.retriesWaitThenGiveUp(try makeStore()) }
+    @Test func attemptsRunOut() async throws { try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try makeStore()) }
+    @Test func resets() async throws { try await MetadataStoreConformance.resetGivesFinishedTasksAFreshStart(try makeStore()) }
+    @Test func releases() async throws { try await MetadataStoreConformance.releasedLeasesAreClaimableAtOnce(try makeStore()) }
+    @Test func summaries() async throws { try await MetadataStoreConformance.listsSummariesAndFilters(try makeStore()) }
+
+    @Test func claimsAreExclusiveAcrossConnections() async throws {
+        // Separate stores on one file behave like separate processes: separate SQLite connections.
+        let path = try Fixtures.temporaryDirectory("shared").appendingPathComponent("annotate.db").path
+        let stores = try (0..<4).map { _ in try SQLiteMetadataStore(path: path) }
+        try await MetadataStoreConformance.insert(stores[0], count: 30)
+        let pairs = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (n, store) in stores.enumerated() {
+                group.addTask {
+                    var mine: [String] = []
+                    while case let batch = try await store.claim(MetadataStoreConformance.request("w\(n)", limit: 2), at: Date()), !batch.isEmpty {
+                        mine += batch.flatMap { image in image.tasks.map { "\(image.record.id)-\($0)" } }
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(pairs.count == 60 && Set(pairs).count == 60)
+    }
+
+    @Test func concurrentOpensMigrateOnce() async throws {
+        let path = try Fixtures.temporaryDirectory("migrate").appendingPathComponent("annotate.db").path
+        let stores = try await withThrowingTaskGroup(of: SQLiteMetadataStore.self) { group in
+            for _ in 0..<6 { group.addTask { try SQLiteMetadataStore(path: path) } }
+            return try await group.reduce(into: [SQLiteMetadataStore]()) { $0.append($1) }
+        }
+        #expect(try await stores[0].appliedMigrations() == Schema.sqlite.map(\.name))
+    }
+
+    @Test func migratesTheOriginalDeploymentsTableInPlace() async throws {
+        let path = try Fixtures.temporaryDirectory("legacy").appendingPathComponent("legacy.db").path
+        let legacy = try DatabaseQueue(path: path)
+        try await legacy.write { db in
+            try db.execute(sql: """
+                CREATE TABLE images (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    filename TEXT NOT NULL,
+                    s3_key_original TEXT NOT NULL UNIQUE,
+                    s3_key_thumbnail TEXT,
+                    annotation TEXT,
+                    annotation_status TEXT DEFAULT 'pending',
+                    thumbnail_status TEXT DEFAULT 'pending',
+                    uploaded_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+                    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+                );
+                INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
+                    VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00');
+                INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg');
+                INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('nulls.jpg', 'uploads/nulls.jpg', NULL, NULL);
+                """)
+        }
+        try legacy.close()
+        let store = try SQLiteMetadataStore(path: path)
+        let records = try await store.records(after: nil, limit: 10, filter: .all)
+        #expect(records.map(\.filename) == ["old.jpg", "waiting.jpg", "nulls.jpg"])
+        #expect(records[0].annotation == "An old caption." && records[0].annotationStatus == .completed)
+        #expect(records[0].uploadedAt == Timestamp.parse("2023-05-01 10:00:00"))
+        #expect(records[1].annotationStatus == .pending && records[2].thumbnailStatus == .pending)
+        #expect(records.allSatisfy { $0.sha256 == nil })
+        let claimed = try await store.claim(MetadataStoreConformance.request("w"), at: Date())
+        #expect(claimed.map(\.record.filename) == ["waiting.jpg", "nulls.jpg"])
+    }
+}
