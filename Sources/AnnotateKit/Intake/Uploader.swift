@@ -91,7 +91,9 @@ public struct Uploader: Sendable {
                 throw IntakeProblem.rejected("\(size) bytes is over the --max-bytes limit of \(limits.maxBytes)")
             }
             do {
-                return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+                // A plain read, not a mapping: a file truncated while mapped would kill the
+                // process with SIGBUS, and photo folders are often rewritten by sync clients.
+                return try Data(contentsOf: URL(fileURLWithPath: path))
             } catch {
                 throw IntakeProblem.rejected("cannot read: \(FileObjectStore.reason(error))")
             }

@@ -68,6 +68,15 @@ import Glibc
         #expect(try env.run(["status"]).status == 78)
     }
 
+    @Test func anUnusableDatabaseOrStoreExits69NamingIt() throws {
+        let database = try binary.run(["status", "--db", "sqlite:/proc/annotate-nope/annotate.db"])
+        #expect(database.status == 69)
+        #expect(database.stderr.contains("/proc/annotate-nope/annotate.db"))
+        let store = try binary.run(["status", "--store", "file:/proc/annotate-nope"])
+        #expect(store.status == 69)
+        #expect(store.stderr.contains("/proc/annotate-nope"))
+    }
+
     @Test func uploadReportsEveryFileAndRecordsOnlyGoodOnes() throws {
         let (named, folder) = try badFiles()
         let good = Fixtures.samples.appendingPathComponent("dandelions.jpg").path
@@ -101,6 +110,17 @@ import Glibc
         #expect(line["id"] as? Int == byFile["demo/dandelions.jpg"]?["id"] as? Int)
     }
 
+    @Test func theBombCostsNothing() throws {
+        let bomb = try Fixtures.temporaryDirectory("bomb").appendingPathComponent("bomb.png")
+        try Fixtures.pngBomb().write(to: bomb)
+        // Decoding 3.6 GP would take minutes of CPU and over 10 GB; the header check takes neither.
+        // CPU time and peak RSS come from wait4, so a busy machine does not change them.
+        let usage = try binary.measure(["upload", bomb.path])
+        #expect(usage.status == 1)
+        #expect(usage.cpuSeconds < 1.0, "\(usage.cpuSeconds) s of CPU")
+        #expect(usage.peakResidentMB < 150, "\(usage.peakResidentMB) MB peak RSS")
+    }
+
     @Test func pathsFromStandardInput() throws {
         let paths = ["astronaut.jpg", "fig-bowl.jpg"].map { Fixtures.samples.appendingPathComponent($0).path }
         let run = try binary.run(["upload", "--json", "-"], stdin: paths.joined(separator: "\n") + "\n")
@@ -110,7 +130,9 @@ import Glibc
 
     @Test func processStatusAndWaitExitCodes() throws {
         let samples = ["astronaut.jpg", "sunset-exif8.jpg"].map { Fixtures.samples.appendingPathComponent($0).path }
-        #expect(try binary.run(["upload", "--json"] + samples).status == 0)
+        let uploaded = try binary.run(["upload", "--json"] + samples)
+        #expect(uploaded.status == 0)
+        let sunsetID = try #require(try uploaded.json().first { ($0["file"] as? String)?.hasSuffix("sunset-exif8.jpg") == true }?["id"] as? Int)
 
         // Pending work and nobody processing it: --wait times out with 75.
         let timedOut = try binary.run(["status", "--wait", "--timeout", "0.5"])
@@ -129,7 +151,7 @@ import Glibc
 
         #expect(try binary.run(["status", "--wait", "--timeout", "5"]).status == 0)
 
-        let record = try #require(try binary.run(["status", "--json", "2"]).json().first)
+        let record = try #require(try binary.run(["status", "--json", String(sunsetID)]).json().first)
         #expect(Set(record.keys) == ["id", "filename", "sha256", "content_type", "size", "width", "height", "annotation",
                                      "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
                                      "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",

@@ -112,21 +112,15 @@ import Glibc
         #expect(record.annotationStatus == .pending && record.thumbnailStatus == .pending)
     }
 
-    @Test func rejectsTheBombFromItsHeaderQuicklyAndLeavesNothing() async throws {
+    @Test func rejectsTheBombFromItsHeaderAndLeavesNothing() async throws {
+        // Its cost (CPU time, memory) is checked on the binary in CLITests.theBombCostsNothing.
         let (uploader, metadata, store) = try makeUploader()
         let bomb = try Fixtures.temporaryDirectory("bomb").appendingPathComponent("bomb.png")
         try Fixtures.pngBomb().write(to: bomb)
-        let clock = ContinuousClock()
-        var result: UploadResult?
-        let elapsed = try await clock.measure {
-            result = await uploader.upload(UploadCandidate(path: bomb.path, origin: .named))
-            _ = try await metadata.summary()
-        }
-        #expect(result?.status == .rejected)
-        #expect(result?.reason?.contains("60000×60000") == true)
-        #expect(result?.reason?.contains("--max-pixels") == true)
-        // Decoding 3.6 GP would take minutes and gigabytes; the header check takes milliseconds.
-        #expect(elapsed < .seconds(1))
+        let result = await uploader.upload(UploadCandidate(path: bomb.path, origin: .named))
+        #expect(result.status == .rejected)
+        #expect(result.reason?.contains("60000×60000") == true)
+        #expect(result.reason?.contains("--max-pixels") == true)
         #expect(try await metadata.summary().total == 0)
         #expect(!FileManager.default.fileExists(atPath: store.root.appendingPathComponent("uploads").path))
     }

@@ -61,6 +61,32 @@ struct Binary {
         return process.finish()
     }
 
+    /// What a finished child cost, from wait4: independent of how busy the machine is.
+    struct Usage {
+        var status: Int32
+        var cpuSeconds: Double
+        var peakResidentMB: Double
+    }
+
+    /// Runs to completion with output discarded, and reports its CPU time and peak RSS.
+    func measure(_ arguments: [String]) throws -> Usage {
+        var pid: pid_t = 0
+        let argv = ([Self.url.path] + arguments).map { strdup($0) } + [nil]
+        let envp = baseEnvironment().map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        guard posix_spawn(&pid, Self.url.path, &actions, nil, argv, envp) == 0 else { throw BinaryError.notJSON("spawn failed") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Usage(status: (status >> 8) & 0xFF, cpuSeconds: cpu, peakResidentMB: Double(usage.ru_maxrss) / 1024)
+    }
+
     /// Starts without waiting; `finish()` collects the output.
     func start(_ arguments: [String], stdin: String? = nil) -> Running {
         let process = Process()

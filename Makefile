@@ -1,0 +1,61 @@
+# annotate — make targets
+#   make            build (debug)
+#   make deps       install missing system packages (apt-get; as root or through sudo)
+#   make build      debug build
+#   make release    release build
+#   make test       deps, build the tests once, run them (the CI command)
+#   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
+#   make install    release build, then install the binary and man page under PREFIX (default /usr/local)
+#   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer
+#   make clean      remove build products, the demo home and the demo gallery
+
+PREFIX ?= /usr/local
+SWIFT ?= swift
+# Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), pkg-config.
+APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev pkg-config
+# Only make bench needs these: vipsthumbnail, and Python for the baselines.
+BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
+DEMO_HOME := $(CURDIR)/.demo-home
+DEMO_GALLERY := $(CURDIR)/demo-gallery
+BIN := .build/debug/annotate
+
+.PHONY: all deps bench-deps build release test demo install bench clean
+
+all: build
+
+deps:
+	@scripts/install-packages.sh $(APT_PACKAGES)
+	@command -v $(SWIFT) >/dev/null || { echo "make: swift is not on PATH; install Swift 6 from https://swift.org/install" >&2; exit 1; }
+
+bench-deps: deps
+	@scripts/install-packages.sh $(BENCH_APT_PACKAGES)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@rm -rf $(DEMO_GALLERY)
+	ANNOTATE_HOME=$(DEMO_HOME) $(BIN) upload demo
+	ANNOTATE_HOME=$(DEMO_HOME) $(BIN) process --annotator metadata
+	@ANNOTATE_HOME=$(DEMO_HOME) $(BIN) status
+	@ANNOTATE_HOME=$(DEMO_HOME) $(BIN) gallery-export $(DEMO_GALLERY) >/dev/null
+	@echo
+	@echo "Gallery: $(DEMO_GALLERY)/index.html"
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 .build/release/annotate $(DESTDIR)$(PREFIX)/bin/annotate
+	install -m 644 man/annotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/annotate.1
+
+bench: bench-deps release
+	python3 bench/bench.py
+
+clean:
+	rm -rf .build $(DEMO_HOME) $(DEMO_GALLERY)

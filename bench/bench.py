@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""make bench: thumbnail throughput and memory against the named baselines, measured in one run.
+
+Corpus: ../shared/baselines/make-bench-corpus.sh (about 220 camera-size photos, generated once into
+$BENCH_CORPUS, default /tmp/annotate-bench-corpus; never committed).
+
+Measured, each with 2 parallel workers over the same files, warm page cache:
+  vipsthumbnail   ../shared/baselines/thumb_vips.sh OUT DIR 2
+  pillow          ../shared/baselines/thumb_pillow.py OUT DIR --workers 2   (the original deployment's way)
+  annotate        annotate upload DIR && annotate process --only thumbnail --jobs 2   (fresh home)
+Prints the three throughputs (images/s), both ratios, and the peak RSS of annotate process.
+Targets (issue 2): annotate >= 0.8x vipsthumbnail, >= 1.8x pillow, process peak RSS < 300 MB.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("ANNOTATE_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+BASELINES = os.path.join(SHARED, "baselines")
+CORPUS = os.environ.get("BENCH_CORPUS", "/tmp/annotate-bench-corpus")
+BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
+EXTS = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def ensure_corpus():
+    if os.path.exists(os.path.join(CORPUS, "MANIFEST.tsv")):
+        return
+    try:
+        import numpy  # noqa: F401
+        import PIL  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "Pillow", "numpy"], check=True)
+    print("bench: generating the bench corpus in %s (a few minutes, once)" % CORPUS, file=sys.stderr)
+    subprocess.run([os.path.join(BASELINES, "make-bench-corpus.sh"), CORPUS], check=True)
+
+
+def images():
+    return sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS) if f.lower().endswith(EXTS))
+
+
+def run(label, argv, env=None):
+    """Runs argv, returns (seconds, peak RSS in MB of that process tree's largest member)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit("bench: %s failed with %d:\n%s" % (label, code, stderr[-2000:]))
+    return seconds, usage.ru_maxrss / 1024
+
+
+def warm(files):
+    for path in files:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+
+
+def main():
+    if not os.path.exists(BINARY):
+        sys.exit("bench: %s is missing; run make release" % BINARY)
+    ensure_corpus()
+    files = images()
+    n = len(files)
+    warm(files)
+    work = tempfile.mkdtemp(prefix="annotate-bench-")
+    try:
+        vips_s, _ = run("vipsthumbnail", [os.path.join(BASELINES, "thumb_vips.sh"), os.path.join(work, "vips"), CORPUS, "2"])
+        pillow_s, _ = run("pillow", [sys.executable, os.path.join(BASELINES, "thumb_pillow.py"), os.path.join(work, "pillow"),
+                                     CORPUS, "--workers", "2"])
+        env = dict(os.environ, ANNOTATE_HOME=os.path.join(work, "home"))
+        for key in ("ANNOTATE_DB", "ANNOTATE_STORE", "ANNOTATE_THUMBNAIL_STORE", "ANNOTATE_CONFIG"):
+            env.pop(key, None)
+        upload_s, upload_rss = run("annotate upload", [BINARY, "upload", "--quiet", "--jobs", "2", CORPUS], env)
+        process_s, process_rss = run("annotate process", [BINARY, "process", "--quiet", "--only", "thumbnail", "--jobs", "2"], env)
+        check = subprocess.run([BINARY, "status", "--json"], env=env, capture_output=True, text=True, check=True).stdout
+        if '"completed":%d' % n not in check.replace(" ", ""):
+            sys.exit("bench: annotate did not complete %d thumbnails: %s" % (n, check))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    annotate_s = upload_s + process_s
+    vips_rate, pillow_rate, annotate_rate = n / vips_s, n / pillow_s, n / annotate_s
+    print("bench corpus: %d images in %s" % (n, CORPUS))
+    print("%-44s %7.2f s  %6.1f images/s" % ("vipsthumbnail -s 128x128 (2 workers)", vips_s, vips_rate))
+    print("%-44s %7.2f s  %6.1f images/s" % ("pillow thumbnailer, original (2 workers)", pillow_s, pillow_rate))
+    print("%-44s %7.2f s  %6.1f images/s  (upload %.2f s + process %.2f s)"
+          % ("annotate upload + process --only thumbnail", annotate_s, annotate_rate, upload_s, process_s))
+    ratio_vips, ratio_pillow = annotate_rate / vips_rate, annotate_rate / pillow_rate
+    print("ratio annotate/vipsthumbnail: %.2fx  (target >= 0.80x) %s" % (ratio_vips, "ok" if ratio_vips >= 0.8 else "BELOW TARGET"))
+    print("ratio annotate/pillow:        %.2fx  (target >= 1.80x) %s" % (ratio_pillow, "ok" if ratio_pillow >= 1.8 else "BELOW TARGET"))
+    print("peak RSS: annotate process %.0f MB (target < 300 MB) %s; annotate upload %.0f MB"
+          % (process_rss, "ok" if process_rss < 300 else "OVER TARGET", upload_rss))
+
+
+if __name__ == "__main__":
+    main()
