@@ -32,14 +32,7 @@ public struct GalleryExporter: Sendable {
     /// Writes the export into `directory` (created if needed).
     public func export(to directory: URL, format: Format) async throws -> Result {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var records: [ImageRecord] = []
-        var cursor: Int64? = nil
-        while true {
-            let batch = try await metadata.records(after: cursor, limit: 500, filter: .all)
-            records += batch
-            guard let last = batch.last, batch.count == 500 else { break }
-            cursor = last.id
-        }
+        let records = try await metadata.allRecords(filter: .all)
         var missing: [String] = []
         var files: [Int64: (thumbnail: String?, original: String?)] = [:]
         for record in records {

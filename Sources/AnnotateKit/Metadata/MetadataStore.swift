@@ -32,6 +32,20 @@ public protocol MetadataStore: Sendable {
     func ping() async throws
 }
 
+extension MetadataStore {
+    /// Every record matching `filter`, read in keyset pages of `pageSize`.
+    public func allRecords(filter: RecordFilter, pageSize: Int = 500) async throws -> [ImageRecord] {
+        var records: [ImageRecord] = []
+        var cursor: Int64? = nil
+        while true {
+            let page = try await self.records(after: cursor, limit: pageSize, filter: filter)
+            records += page
+            guard let last = page.last, page.count == pageSize else { return records }
+            cursor = last.id
+        }
+    }
+}
+
 /// Which records a listing returns.
 public enum RecordFilter: Sendable, Equatable {
     case all

@@ -111,31 +111,33 @@ private struct Run: Sendable {
     }
 
     /// Streams images through: keeps enough leased to feed both kinds of workers, no more.
+    /// `--limit` bounds distinct images; once reached, only this run's own retries are claimed.
     func claimAndProcess() async throws -> RunSummary {
         let capacity = options.jobs + options.annotationJobs
         let limit = options.limit ?? Int.max
         var summary = RunSummary()
         try await withThrowingTaskGroup(of: [TaskOutcomeReport].self) { group in
             var running = 0
-            var claimedTotal = 0
+            var seen = Set<Int64>()
             while true {
                 try Task.checkCancellation()
+                let atLimit = seen.count >= limit
+                let scope = atLimit ? Array(seen) : options.ids
+                let room = atLimit ? capacity - running : min(capacity - running, limit - seen.count)
                 var claimedNow = 0
-                if running < capacity && claimedTotal < limit {
-                    let request = ClaimRequest(worker: options.worker, tasks: options.tasks, ids: options.ids,
-                                               limit: min(capacity - running, limit - claimedTotal),
+                if room > 0 {
+                    let request = ClaimRequest(worker: options.worker, tasks: options.tasks, ids: scope, limit: room,
                                                lease: options.lease, maxAttempts: options.maxAttempts)
                     for image in try await metadata.claim(request, at: Date()) {
                         group.addTask { try await process(image) }
+                        seen.insert(image.record.id)
                         claimedNow += 1
                     }
                     running += claimedNow
-                    claimedTotal += claimedNow
-                    summary.images += claimedNow
                 }
+                summary.images = seen.count
                 if running == 0 {
-                    guard claimedTotal < limit,
-                          let next = try await metadata.nextRetry(tasks: options.tasks, ids: options.ids) else { break }
+                    guard let next = try await metadata.nextRetry(tasks: options.tasks, ids: scope) else { break }
                     let wait = next.timeIntervalSinceNow
                     if wait > 0 {
                         logger.info("waiting to retry", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])

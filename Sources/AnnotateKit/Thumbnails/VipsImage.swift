@@ -1,4 +1,5 @@
 import CVips
+import Foundation
 
 /// A libvips image opened header-only; owns its reference and drops it on deinit.
 /// The bytes it was opened from must outlive it, so it never escapes the `withUnsafeBytes`
@@ -38,5 +39,3 @@ final class VipsImage {
         return text.isEmpty ? nil : text
     }
 }
-
-import Foundation

@@ -58,13 +58,7 @@ struct Status: AsyncParsableCommand {
                     }
                 }
                 if failed {
-                    var cursor: Int64? = nil
-                    while true {
-                        let batch = try await metadata.records(after: cursor, limit: 500, filter: .failed)
-                        records += batch
-                        guard let last = batch.last, batch.count == 500 else { break }
-                        cursor = last.id
-                    }
+                    records += try await metadata.allRecords(filter: .failed)
                 }
                 for record in records {
                     if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.describe(record)) }

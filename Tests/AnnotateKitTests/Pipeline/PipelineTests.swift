@@ -96,10 +96,15 @@ struct FlakyAnnotator: Annotator {
         let ids = await s.uploader.upload(urls.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 2) { _ in }.compactMap(\.id)
         let first = try await s.pipeline().run(options { $0.tasks = [.thumbnail]; $0.limit = 2 }) { _ in }
         #expect(first.completed == [.thumbnail: 2])
+        // A retried image is still one image of the limit, and its retries still happen.
+        let counter = FlakyCounter(failures: 1)
+        let flaky = try await s.pipeline(annotator: FlakyAnnotator(inner: try MetadataAnnotator(), counter: counter))
+            .run(options { $0.tasks = [.annotation]; $0.limit = 1 }) { _ in }
+        #expect(flaky.images == 1 && flaky.retried == 1 && flaky.completed == [.annotation: 1])
         let second = try await s.pipeline().run(options { $0.ids = [ids[4]] }) { _ in }
         #expect(second.completed == [.annotation: 1, .thumbnail: 1])
         let summary = try await s.metadata.summary()
-        #expect(summary.thumbnail[.completed] == 3 && summary.annotation[.completed] == 1)
+        #expect(summary.thumbnail[.completed] == 3 && summary.annotation[.completed] == 2)
     }
 
     @Test func transientFailuresAreRetriedThenSucceed() async throws {
@@ -109,6 +114,7 @@ struct FlakyAnnotator: Annotator {
         let annotator = FlakyAnnotator(inner: try MetadataAnnotator(), counter: counter)
         let summary = try await s.pipeline(annotator: annotator).run(options()) { _ in }
         #expect(summary.retried == 2)
+        #expect(summary.images == 1)
         #expect(summary.completed == [.annotation: 1, .thumbnail: 1])
         let record = try #require(try await s.metadata.record(id: 1))
         #expect(record.annotationAttempts == 3 && record.annotationStatus == .completed && record.annotationError == nil)
