@@ -8,6 +8,8 @@ Measured, each with 2 parallel workers over the same files, warm page cache:
   vipsthumbnail   ../shared/baselines/thumb_vips.sh OUT DIR 2
   pillow          ../shared/baselines/thumb_pillow.py OUT DIR --workers 2   (the original deployment's way)
   annotate        annotate upload DIR && annotate process --only thumbnail --jobs 2   (fresh home)
+Each contender runs $BENCH_REPEAT times (default 3), alternating, and keeps its fastest run: the
+same treatment for all three, so a noisy neighbour on a shared machine skews no ratio.
 Prints the three throughputs (images/s), both ratios, and the peak RSS of annotate process.
 Targets (issue 2): annotate >= 0.8x vipsthumbnail, >= 1.8x pillow, process peak RSS < 300 MB.
 """
@@ -24,6 +26,7 @@ BASELINES = os.path.join(SHARED, "baselines")
 CORPUS = os.environ.get("BENCH_CORPUS", "/tmp/annotate-bench-corpus")
 BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
 EXTS = (".jpg", ".jpeg", ".png", ".webp")
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
 
 def ensure_corpus():
@@ -70,24 +73,40 @@ def main():
     n = len(files)
     warm(files)
     work = tempfile.mkdtemp(prefix="annotate-bench-")
+    best = {}
+    peak = {"upload": 0.0, "process": 0.0}  # memory is reported worst-case over every run
+
+    def keep(label, result):
+        if label not in best or result[0] < best[label][0]:
+            best[label] = result
+
     try:
-        vips_s, _ = run("vipsthumbnail", [os.path.join(BASELINES, "thumb_vips.sh"), os.path.join(work, "vips"), CORPUS, "2"])
-        pillow_s, _ = run("pillow", [sys.executable, os.path.join(BASELINES, "thumb_pillow.py"), os.path.join(work, "pillow"),
-                                     CORPUS, "--workers", "2"])
-        env = dict(os.environ, ANNOTATE_HOME=os.path.join(work, "home"))
-        for key in ("ANNOTATE_DB", "ANNOTATE_STORE", "ANNOTATE_THUMBNAIL_STORE", "ANNOTATE_CONFIG"):
-            env.pop(key, None)
-        upload_s, upload_rss = run("annotate upload", [BINARY, "upload", "--quiet", "--jobs", "2", CORPUS], env)
-        process_s, process_rss = run("annotate process", [BINARY, "process", "--quiet", "--only", "thumbnail", "--jobs", "2"], env)
-        check = subprocess.run([BINARY, "status", "--json"], env=env, capture_output=True, text=True, check=True).stdout
-        if '"completed":%d' % n not in check.replace(" ", ""):
-            sys.exit("bench: annotate did not complete %d thumbnails: %s" % (n, check))
+        for round_number in range(REPEAT):
+            out = os.path.join(work, "round-%d" % round_number)
+            keep("vips", run("vipsthumbnail", [os.path.join(BASELINES, "thumb_vips.sh"), os.path.join(out, "vips"), CORPUS, "2"]))
+            keep("pillow", run("pillow", [sys.executable, os.path.join(BASELINES, "thumb_pillow.py"), os.path.join(out, "pillow"),
+                                          CORPUS, "--workers", "2"]))
+            env = dict(os.environ, ANNOTATE_HOME=os.path.join(out, "home"))
+            for key in ("ANNOTATE_DB", "ANNOTATE_STORE", "ANNOTATE_THUMBNAIL_STORE", "ANNOTATE_CONFIG"):
+                env.pop(key, None)
+            upload = run("annotate upload", [BINARY, "upload", "--quiet", "--jobs", "2", CORPUS], env)
+            process = run("annotate process", [BINARY, "process", "--quiet", "--only", "thumbnail", "--jobs", "2"], env)
+            check = subprocess.run([BINARY, "status", "--json"], env=env, capture_output=True, text=True, check=True).stdout
+            if '"completed":%d' % n not in check.replace(" ", ""):
+                sys.exit("bench: annotate did not complete %d thumbnails: %s" % (n, check))
+            keep("annotate", (upload[0] + process[0], upload[0], process[0]))
+            peak["upload"] = max(peak["upload"], upload[1])
+            peak["process"] = max(peak["process"], process[1])
+            shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    vips_s, pillow_s = best["vips"][0], best["pillow"][0]
+    _, upload_s, process_s = best["annotate"]
+    upload_rss, process_rss = peak["upload"], peak["process"]
     annotate_s = upload_s + process_s
     vips_rate, pillow_rate, annotate_rate = n / vips_s, n / pillow_s, n / annotate_s
-    print("bench corpus: %d images in %s" % (n, CORPUS))
+    print("bench corpus: %d images in %s; best of %d runs each" % (n, CORPUS, REPEAT))
     print("%-44s %7.2f s  %6.1f images/s" % ("vipsthumbnail -s 128x128 (2 workers)", vips_s, vips_rate))
     print("%-44s %7.2f s  %6.1f images/s" % ("pillow thumbnailer, original (2 workers)", pillow_s, pillow_rate))
     print("%-44s %7.2f s  %6.1f images/s  (upload %.2f s + process %.2f s)"
@@ -95,7 +114,7 @@ def main():
     ratio_vips, ratio_pillow = annotate_rate / vips_rate, annotate_rate / pillow_rate
     print("ratio annotate/vipsthumbnail: %.2fx  (target >= 0.80x) %s" % (ratio_vips, "ok" if ratio_vips >= 0.8 else "BELOW TARGET"))
     print("ratio annotate/pillow:        %.2fx  (target >= 1.80x) %s" % (ratio_pillow, "ok" if ratio_pillow >= 1.8 else "BELOW TARGET"))
-    print("peak RSS: annotate process %.0f MB (target < 300 MB) %s; annotate upload %.0f MB"
+    print("peak RSS over all runs: annotate process %.0f MB (target < 300 MB) %s; annotate upload %.0f MB"
           % (process_rss, "ok" if process_rss < 300 else "OVER TARGET", upload_rss))
 
 
