@@ -132,19 +132,13 @@ static VipsInteresting cvips_interesting(int crop) {
     }
 }
 
-int cvips_thumbnail(const void *buffer, size_t length, int width, int height, int crop,
-                    int format, int quality, cvips_encoded *out) {
-    memset(out, 0, sizeof(*out));
-    VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL;
+/* Encodes an sRGB image; JPEG gets alpha flattened on white first. */
+static int cvips_encode(VipsImage *image, int format, int quality, cvips_encoded *out) {
+    VipsImage *flat = NULL;
+    VipsImage *final = image;
     int status = -1;
-    /* size DOWN: small images are kept as they are, never enlarged. */
-    if (vips_thumbnail_buffer((void *) buffer, length, &thumb, width, "height", height, "size", VIPS_SIZE_DOWN,
-                              "crop", cvips_interesting(crop), "option_string", CVIPS_LOAD_OPTIONS, NULL) != 0)
-        goto done;
-    if (cvips_to_srgb(thumb, &srgb) != 0) goto done;
-    VipsImage *final = srgb;
     if (format == CVIPS_FORMAT_JPEG) {
-        if (cvips_flatten_white(srgb, &flat) != 0) goto done;
+        if (cvips_flatten_white(image, &flat) != 0) return -1;
         final = flat;
     }
     switch (format) {
@@ -162,21 +156,76 @@ int cvips_thumbnail(const void *buffer, size_t length, int width, int height, in
         out->width = vips_image_get_width(final);
         out->height = vips_image_get_height(final);
     }
-done:
     if (flat) g_object_unref(flat);
-    if (srgb) g_object_unref(srgb);
-    if (thumb) g_object_unref(thumb);
+    return status;
+}
+
+/* Shrink-on-load decode to fit width×height, upright, 8-bit sRGB. size DOWN: never enlarged. */
+static int cvips_decode_fit(const void *buffer, size_t length, int width, int height, int crop, VipsImage **out) {
+    VipsImage *thumb = NULL;
+    if (vips_thumbnail_buffer((void *) buffer, length, &thumb, width, "height", height, "size", VIPS_SIZE_DOWN,
+                              "crop", cvips_interesting(crop), "option_string", CVIPS_LOAD_OPTIONS, NULL) != 0)
+        return -1;
+    int status = cvips_to_srgb(thumb, out);
+    g_object_unref(thumb);
+    return status;
+}
+
+int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,
+                 cvips_encoded *thumbnail, cvips_encoded *preview) {
+    memset(thumbnail, 0, sizeof(*thumbnail));
+    memset(preview, 0, sizeof(*preview));
+    int want_thumbnail = request->thumbnail_width > 0 && request->thumbnail_height > 0;
+    int want_preview = request->preview_side > 0;
+    int shared = want_preview && want_thumbnail &&
+                 request->thumbnail_width <= request->preview_side && request->thumbnail_height <= request->preview_side;
+    VipsImage *decoded = NULL, *memory = NULL, *small = NULL, *small_srgb = NULL;
+    int status = -1;
+
+    if (want_preview) {
+        if (cvips_decode_fit(buffer, length, request->preview_side, request->preview_side, CVIPS_CROP_NONE, &decoded) != 0)
+            goto done;
+        /* Decode into memory once: both encodes below then read pixels, not the file again. */
+        if (shared) {
+            memory = vips_image_copy_memory(decoded);
+            if (memory == NULL) goto done;
+        }
+        if (cvips_encode(shared ? memory : decoded, CVIPS_FORMAT_JPEG, request->preview_quality, preview) != 0) goto done;
+    }
+    if (want_thumbnail) {
+        if (shared) {
+            /* Already upright: no second rotation. */
+            if (vips_thumbnail_image(memory, &small, request->thumbnail_width, "height", request->thumbnail_height,
+                                     "size", VIPS_SIZE_DOWN, "crop", cvips_interesting(request->crop),
+                                     "no_rotate", TRUE, NULL) != 0)
+                goto done;
+            if (cvips_to_srgb(small, &small_srgb) != 0) goto done;
+        } else if (cvips_decode_fit(buffer, length, request->thumbnail_width, request->thumbnail_height,
+                                    request->crop, &small_srgb) != 0) {
+            goto done;
+        }
+        if (cvips_encode(small_srgb, request->format, request->quality, thumbnail) != 0) goto done;
+    }
+    status = 0;
+done:
+    if (status != 0) {
+        g_free(thumbnail->data);
+        g_free(preview->data);
+        memset(thumbnail, 0, sizeof(*thumbnail));
+        memset(preview, 0, sizeof(*preview));
+    }
+    if (small_srgb) g_object_unref(small_srgb);
+    if (small) g_object_unref(small);
+    if (memory) g_object_unref(memory);
+    if (decoded) g_object_unref(decoded);
     return cvips_succeeded(status);
 }
 
 int cvips_small_rgb(const void *buffer, size_t length, int max_side, cvips_pixels *out) {
     memset(out, 0, sizeof(*out));
-    VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL, *rgb = NULL;
+    VipsImage *srgb = NULL, *flat = NULL, *rgb = NULL;
     int status = -1;
-    if (vips_thumbnail_buffer((void *) buffer, length, &thumb, max_side, "height", max_side, "size", VIPS_SIZE_DOWN,
-                              "option_string", CVIPS_LOAD_OPTIONS, NULL) != 0)
-        goto done;
-    if (cvips_to_srgb(thumb, &srgb) != 0) goto done;
+    if (cvips_decode_fit(buffer, length, max_side, max_side, CVIPS_CROP_NONE, &srgb) != 0) goto done;
     if (cvips_flatten_white(srgb, &flat) != 0) goto done;
     if (vips_image_get_bands(flat) == 1) {
         VipsImage *bands[3] = {flat, flat, flat};
@@ -194,6 +243,5 @@ done:
     if (rgb) g_object_unref(rgb);
     if (flat) g_object_unref(flat);
     if (srgb) g_object_unref(srgb);
-    if (thumb) g_object_unref(thumb);
     return cvips_succeeded(status);
 }

@@ -6,6 +6,8 @@ import Foundation
 public struct MetadataAnnotator: Annotator {
     /// Recorded as the model; bump the version when the description changes, so `--stale` can find old ones.
     public let model = "metadata-v1"
+    public let promptHash: String? = nil
+    public let previewSide: Int? = nil
 
     /// Side of the rendition that colours are measured on: enough for stable shares, cheap to decode.
     private static let sampleSide = 64
@@ -24,7 +26,7 @@ public struct MetadataAnnotator: Annotator {
             }
             return describe(header: header, exif: exif, pixels: pixels)
         } catch let error as VipsError {
-            throw AnnotationError(reason: "cannot decode the image: \(error.message)", isTransient: false)
+            throw AnnotationError.permanent("cannot decode the image: \(error.message)")
         }
     }
 

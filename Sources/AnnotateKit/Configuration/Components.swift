@@ -31,11 +31,38 @@ public struct Components: Sendable {
         Uploader(metadata: metadata, store: originals, limits: configuration.limits, logger: logger)
     }
 
+    /// The configured annotator; a missing key or model is a configuration error (exit 78) before any work.
+    public func annotator() throws -> any Annotator {
+        let settings = configuration.annotation
+        let pacer = settings.ratePerMinute.map { RequestPacer(perMinute: $0) }
+        let transport = URLSessionTransport(maximumConnections: configuration.annotationJobs)
+        switch configuration.annotator {
+        case .metadata:
+            return try MetadataAnnotator()
+        case .gemini:
+            guard let key = settings.geminiKey else {
+                throw ConfigurationError(source: .defaultValue, message:
+                    "the gemini annotator needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or use --annotator metadata for offline annotations")
+            }
+            return GeminiAnnotator(
+                settings: .init(apiKey: key, baseURL: settings.geminiBaseURL, model: settings.model ?? GeminiAnnotator.defaultModel,
+                                prompt: settings.prompt, temperature: settings.temperature, timeout: settings.requestTimeout,
+                                previewSide: settings.previewSide),
+                transport: transport, pacer: pacer, logger: logger)
+        case .openai:
+            guard let model = settings.model else {
+                throw ConfigurationError(source: .defaultValue, message: "the openai annotator needs a model: set --model or OPENAI_MODEL")
+            }
+            return OpenAIAnnotator(
+                settings: .init(baseURL: settings.openAIBaseURL, apiKey: settings.openAIKey, model: model, prompt: settings.prompt,
+                                temperature: settings.temperature, timeout: settings.requestTimeout, previewSide: settings.previewSide),
+                transport: transport, pacer: pacer, logger: logger)
+        }
+    }
+
     /// The pipeline with the configured annotator and thumbnailer.
     public func pipeline() throws -> Pipeline {
-        let annotator: any Annotator = switch configuration.annotator {
-        case .metadata: try MetadataAnnotator()
-        }
+        let annotator = try annotator()
         return Pipeline(metadata: metadata, originals: originals, thumbnails: thumbnails, annotator: annotator,
                         thumbnailer: try VipsThumbnailer(spec: configuration.thumbnail), logger: logger)
     }

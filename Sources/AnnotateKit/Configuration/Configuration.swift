@@ -9,6 +9,8 @@ public struct Configuration: Sendable {
     public var store: StoreLocation
     public var thumbnailStore: StoreLocation
     public var annotator: AnnotatorChoice
+    /// Model, prompt, endpoints and keys for the AI annotators.
+    public var annotation: AnnotationSettings
     public var thumbnail: ThumbnailSpec
     public var limits: IntakeLimits
     /// Parallel uploads, and thumbnail workers in `process`.
@@ -25,8 +27,29 @@ public struct Configuration: Sendable {
 
 /// Which annotator `process` uses.
 public enum AnnotatorChoice: String, Sendable, CaseIterable {
+    /// Google's Gemini API (`GEMINI_API_KEY`).
+    case gemini
+    /// Any OpenAI-compatible chat/completions server (`OPENAI_BASE_URL`).
+    case openai
     /// Offline: measures the image (size, colours, brightness, EXIF) — no network, no key.
     case metadata
+}
+
+/// What the AI annotators need. Keys are `Secret`s: printing this never shows them.
+public struct AnnotationSettings: Sendable {
+    /// `--model`, else `GEMINI_MODEL_NAME` (gemini) or `OPENAI_MODEL` (openai), else the file; nil when unset.
+    public var model: String?
+    public var prompt: String
+    /// Long side of the JPEG sent to the API (`--annotate-max-side`).
+    public var previewSide: Int
+    /// `--rate`: request starts per minute, or nil for no pacing.
+    public var ratePerMinute: Double?
+    public var temperature: Double?
+    public var requestTimeout: Duration
+    public var geminiKey: Secret?
+    public var geminiBaseURL: URL
+    public var openAIKey: Secret?
+    public var openAIBaseURL: URL
 }
 
 /// Size and pixel limits checked before anything is decoded.
@@ -57,6 +80,13 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case maxAttempts = "max-attempts"
     case lease
     case logLevel = "log-level"
+    case model
+    case prompt
+    case promptFile = "prompt-file"
+    case annotateMaxSide = "annotate-max-side"
+    case rate
+    case temperature
+    case requestTimeout = "request-timeout"
 
     /// Environment variables that set this key, first match wins.
     var environmentNames: [String] {
@@ -67,6 +97,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .thumbnailStore: ["ANNOTATE_THUMBNAIL_STORE"]
         case .annotator: ["ANNOTATE_ANNOTATOR"]
         case .logLevel: ["ANNOTATE_LOG_LEVEL"]
+        case .prompt: ["ANNOTATE_PROMPT"]
         default: []
         }
     }
@@ -97,7 +128,7 @@ extension Configuration {
         let thumbnailStore = try layers.value(.thumbnailStore, default: store.description) {
             text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
         }
-        let annotator = try layers.value(.annotator, default: AnnotatorChoice.metadata.rawValue) { text throws(ConfigurationProblem) in
+        let annotator = try layers.value(.annotator, default: AnnotatorChoice.gemini.rawValue) { text throws(ConfigurationProblem) in
             guard let choice = AnnotatorChoice(rawValue: text.lowercased()) else {
                 throw ConfigurationProblem("unknown annotator \(text.debugDescription); this build has: \(AnnotatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -140,8 +171,10 @@ extension Configuration {
             }
             return level
         }
+        let annotation = try layers.annotationSettings(for: annotator)
         return Configuration(
             home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
+            annotation: annotation,
             thumbnail: ThumbnailSpec(width: size.width, height: size.height, format: format, crop: crop),
             limits: IntakeLimits(maxBytes: maxBytes, maxPixels: maxPixels),
             jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel)
@@ -215,6 +248,93 @@ private struct Layers {
             return try parse(text)
         } catch {
             throw ConfigurationError(source: source, message: error.message)
+        }
+    }
+
+    /// Model, prompt and limits from the layers; keys and endpoints from the environment only.
+    func annotationSettings(for annotator: AnnotatorChoice) throws -> AnnotationSettings {
+        let modelEnvironment = annotator == .openai ? "OPENAI_MODEL" : "GEMINI_MODEL_NAME"
+        var model: String?
+        if let flag = flags[.model] {
+            model = flag
+        } else if let value = environment[modelEnvironment], !value.isEmpty {
+            model = value
+        } else {
+            model = file[.model]?.value
+        }
+        // Gemini puts the name in the URL path; OpenAI-compatible servers take names like Qwen/Qwen2-VL-7B.
+        let pathUnsafe: (Character) -> Bool = { annotator == .gemini && "/?#%".contains($0) }
+        if let name = model,
+           name.isEmpty || name.contains(where: { $0.isWhitespace }) || name.replacingOccurrences(of: "models/", with: "").contains(where: pathUnsafe) {
+            throw ConfigurationError(source: flags[.model] != nil ? .flag("model") : .environment(modelEnvironment),
+                                     message: "\(name.debugDescription) is not a model name")
+        }
+        var prompt = AnnotationPrompt.standard
+        if flags[.prompt] != nil && flags[.promptFile] != nil {
+            throw ConfigurationError(source: .flag("prompt-file"), message: "give either --prompt or --prompt-file, not both")
+        }
+        if let (path, source) = raw(.promptFile), flags[.prompt] == nil {
+            do {
+                prompt = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw ConfigurationError(source: source, message: "cannot read the prompt file \(path): \(FileObjectStore.reason(error))")
+            }
+        } else if let (text, _) = raw(.prompt) {
+            prompt = text
+        }
+        if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ConfigurationError(source: raw(.prompt)?.1 ?? raw(.promptFile)?.1 ?? .defaultValue, message: "the prompt is empty")
+        }
+        let previewSide = try value(.annotateMaxSide, default: "768") { text throws(ConfigurationProblem) in
+            guard let side = Int(text), (64...4096).contains(side) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a side length between 64 and 4096 pixels")
+            }
+            return side
+        }
+        let rate = try optionalValue(.rate) { text throws(ConfigurationProblem) in
+            guard let perMinute = Self.perMinute(text) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a rate; write e.g. 15/min, 2/s or 1000/h")
+            }
+            return perMinute
+        }
+        let temperature = try optionalValue(.temperature) { text throws(ConfigurationProblem) in
+            guard let t = Double(text), (0...2).contains(t) else { throw ConfigurationProblem("\(text.debugDescription) is not a temperature between 0 and 2") }
+            return t
+        }
+        let timeout = try value(.requestTimeout, default: "60s") { text throws(ConfigurationProblem) in
+            guard let duration = Quantity.duration(text), duration >= .milliseconds(100) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a duration; write e.g. 30s or 2m")
+            }
+            return duration
+        }
+        func secret(_ names: [String]) -> Secret? {
+            names.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }.map(Secret.init)
+        }
+        func endpoint(_ name: String, default fallback: URL) throws -> URL {
+            guard let text = environment[name], !text.isEmpty else { return fallback }
+            guard let url = URL(string: text.hasSuffix("/") ? String(text.dropLast()) : text),
+                  let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+                throw ConfigurationError(source: .environment(name), message: "\(text.debugDescription) is not an http(s) URL")
+            }
+            return url
+        }
+        return AnnotationSettings(
+            model: model, prompt: prompt, previewSide: previewSide, ratePerMinute: rate, temperature: temperature,
+            requestTimeout: timeout, geminiKey: secret(["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
+            geminiBaseURL: try endpoint("GEMINI_BASE_URL", default: GeminiAnnotator.defaultBaseURL),
+            openAIKey: secret(["OPENAI_API_KEY"]),
+            openAIBaseURL: try endpoint("OPENAI_BASE_URL", default: OpenAIAnnotator.defaultBaseURL))
+    }
+
+    /// `15/min`, `2/s`, `1000/h`, or a bare number per minute.
+    static func perMinute(_ text: String) -> Double? {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "/")
+        guard let count = parts.first.flatMap({ Double($0) }), count > 0, count.isFinite, parts.count <= 2 else { return nil }
+        switch parts.count == 2 ? String(parts[1]) : "min" {
+        case "s", "sec", "second": return count * 60
+        case "m", "min", "minute": return count
+        case "h", "hour": return count / 60
+        default: return nil
         }
     }
 

@@ -98,12 +98,26 @@ public struct ResetRequest: Sendable {
     public var ids: [Int64]?
     /// At most this many images (nil: all).
     public var limit: Int?
+    /// Also completed annotations made by another model or prompt than these (`--stale`).
+    public var staleAgainst: AnnotationProvenance?
 
-    public init(tasks: Set<TaskKind>, from: Set<TaskStatus>, ids: [Int64]?, limit: Int?) {
+    public init(tasks: Set<TaskKind>, from: Set<TaskStatus>, ids: [Int64]?, limit: Int?, staleAgainst: AnnotationProvenance? = nil) {
         self.tasks = tasks
         self.from = from
         self.ids = ids
         self.limit = limit
+        self.staleAgainst = staleAgainst
+    }
+}
+
+/// Which model and prompt made an annotation.
+public struct AnnotationProvenance: Sendable, Equatable {
+    public var model: String
+    public var promptHash: String?
+
+    public init(model: String, promptHash: String?) {
+        self.model = model
+        self.promptHash = promptHash
     }
 }
 
@@ -116,6 +130,8 @@ public struct TaskOutcome: Sendable {
         case failed(String)
         /// Failed for now; back to pending, claimable again from `notBefore`, unless out of attempts.
         case retry(String, notBefore: Date, maxAttempts: Int)
+        /// Not attempted after all (the run is stopping): back to pending, the attempt not counted.
+        case released
     }
 
     public var id: Int64

@@ -122,30 +122,41 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: - Leases
 
     public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {
-        let states = request.from.map(\.rawValue)
-        guard !states.isEmpty, !request.tasks.isEmpty else { return 0 }
-        return try await write("reset tasks") { db in
-            let placeholders = Self.placeholders(states.count)
-            let anyTask = request.tasks.map { "\($0)_status IN (\(placeholders))" }.joined(separator: " OR ")
-            var scope = "SELECT id FROM images WHERE (\(anyTask))"
-            var scopeArguments = StatementArguments(request.tasks.flatMap { _ in states })
-            if let ids = request.ids {
-                scope += " AND id IN (\(Self.placeholders(ids.count)))"
-                scopeArguments += StatementArguments(ids)
+        // Per task: "its status is one of `from`", or for --stale "a completed annotation by
+        // another model or prompt". IS NOT compares NULLs as values (a NULL prompt hash is stale
+        // against a real one).
+        var conditions: [TaskKind: (String, StatementArguments)] = [:]
+        for task in request.tasks {
+            var parts: [String] = []
+            var arguments = StatementArguments()
+            if !request.from.isEmpty {
+                parts.append("\(task)_status IN (\(Self.placeholders(request.from.count)))")
+                arguments += StatementArguments(request.from.map(\.rawValue).sorted())
             }
-            scope += " ORDER BY id"
+            if task == .annotation, let stale = request.staleAgainst {
+                parts.append("(annotation_status = 'completed' AND (model IS NOT ? OR prompt_hash IS NOT ?))")
+                arguments += [stale.model, stale.promptHash]
+            }
+            if !parts.isEmpty { conditions[task] = ("(" + parts.joined(separator: " OR ") + ")", arguments) }
+        }
+        guard !conditions.isEmpty else { return 0 }
+        let perTask = conditions.sorted { $0.key.rawValue < $1.key.rawValue }
+        let (idScope, idArguments) = Self.idScope(request.ids)
+        return try await write("reset tasks") { db in
+            var scope = "SELECT id FROM images WHERE (\(perTask.map(\.value.0).joined(separator: " OR ")))\(idScope) ORDER BY id"
+            var scopeArguments = perTask.reduce(StatementArguments()) { $0 + $1.value.1 } + idArguments
             if let limit = request.limit {
                 scope += " LIMIT ?"
                 scopeArguments += [limit]
             }
             let ids = try Int64.fetchAll(db, sql: scope, arguments: scopeArguments)
             guard !ids.isEmpty else { return 0 }
-            for task in request.tasks {
+            for (task, (condition, arguments)) in perTask {
                 try db.execute(sql: """
                     UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
                         \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
-                    WHERE \(task)_status IN (\(placeholders)) AND id IN (\(Self.placeholders(ids.count)))
-                    """, arguments: [Timestamp.databaseText(now)] + StatementArguments(states) + StatementArguments(ids))
+                    WHERE \(condition) AND id IN (\(Self.placeholders(ids.count)))
+                    """, arguments: [Timestamp.databaseText(now)] + arguments + StatementArguments(ids))
             }
             return ids.count
         }
@@ -235,6 +246,8 @@ public final class SQLiteMetadataStore: MetadataStore {
             ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [key])
         case .failed(let reason):
             ("\(task)_status = 'failed', \(task)_error = ?", [reason])
+        case .released:
+            ("\(task)_status = 'pending', \(task)_attempts = MAX(\(task)_attempts - 1, 0)", [])
         case .retry(let reason, _, let maxAttempts):
             ("""
             \(task)_status = CASE WHEN \(task)_attempts >= ? THEN 'failed' ELSE 'pending' END,

@@ -21,6 +21,8 @@ public struct PipelineOptions: Sendable {
     public var retryFailed = false
     /// Run completed tasks again too (`--reprocess`).
     public var reprocess = false
+    /// Re-annotate completed annotations made by another model or prompt than the current annotator's (`--stale`).
+    public var stale = false
     public var retryPolicy: RetryPolicy = .standard
     /// This worker's name in leases.
     public var worker: String = PipelineOptions.defaultWorkerName()
@@ -57,9 +59,11 @@ public struct Pipeline: Sendable {
     /// Throws only when the database itself fails; per-image problems become reports.
     public func run(_ options: PipelineOptions, report: @escaping @Sendable (TaskReport) async -> Void) async throws -> RunSummary {
         let resetFrom: Set<TaskStatus> = options.reprocess ? [.failed, .completed] : (options.retryFailed ? [.failed] : [])
-        if !resetFrom.isEmpty {
+        let stale = options.stale && options.tasks.contains(.annotation)
+            ? AnnotationProvenance(model: annotator.model, promptHash: annotator.promptHash) : nil
+        if !resetFrom.isEmpty || stale != nil {
             let count = try await metadata.reset(
-                ResetRequest(tasks: options.tasks, from: resetFrom, ids: options.ids, limit: options.limit), at: Date())
+                ResetRequest(tasks: options.tasks, from: resetFrom, ids: options.ids, limit: options.limit, staleAgainst: stale), at: Date())
             logger.info("tasks put back to pending", metadata: ["count": "\(count)"])
         }
         let run = Run(pipeline: self, options: options, report: report)
@@ -154,52 +158,80 @@ private struct Run: Sendable {
         return summary
     }
 
-    /// Fetches the original once and runs the leased tasks on it concurrently.
+    /// Fetches the original once, decodes it once for the thumbnail and the annotator's preview,
+    /// then stores the thumbnail and calls the annotator concurrently.
     func process(_ image: ClaimedImage) async throws -> [TaskOutcomeReport] {
         let record = image.record
+        let tasks = image.tasks.sorted { $0.rawValue < $1.rawValue }
         let data: Data
         do {
             data = try await pipeline.originals.get(ObjectKey(record.originalKey))
         } catch {
             let transient = (error as? ObjectStoreError)?.isTransient ?? true
             var outcomes: [TaskOutcomeReport] = []
-            for task in image.tasks.sorted(by: { $0.rawValue < $1.rawValue }) {
-                outcomes.append(try await finish(record, task, .failure("\(error)", transient: transient)))
-            }
+            for task in tasks { outcomes.append(try await finish(record, task, .failure("\(error)", transient: transient))) }
             return outcomes
         }
-        async let annotation = image.tasks.contains(.annotation) ? annotate(record, data) : nil
-        async let thumbnail = image.tasks.contains(.thumbnail) ? makeThumbnail(record, data) : nil
+        let wantsThumbnail = image.tasks.contains(.thumbnail)
+        let previewSide = image.tasks.contains(.annotation) ? pipeline.annotator.previewSide : nil
+        var rendering: Result<Rendering, Error> = .success(Rendering())
+        if wantsThumbnail || previewSide != nil {
+            rendering = await Result(catchingAsync: {
+                try await thumbnailPermits.withPermit {
+                    try await pipeline.thumbnailer.render(data, thumbnail: wantsThumbnail, previewSide: previewSide)
+                }
+            })
+        }
+        let rendered = rendering
+        async let annotation = image.tasks.contains(.annotation) ? annotate(record, data, rendered, needsPreview: previewSide != nil) : nil
+        async let thumbnail = wantsThumbnail ? storeThumbnail(record, rendered) : nil
         return [try await annotation, try await thumbnail].compactMap { $0 }
     }
 
-    private func annotate(_ record: ImageRecord, _ data: Data) async throws -> TaskOutcomeReport {
-        let input = AnnotationInput(data: data, filename: record.filename, contentType: record.contentType)
+    private func annotate(_ record: ImageRecord, _ data: Data, _ rendering: Result<Rendering, Error>,
+                          needsPreview: Bool) async throws -> TaskOutcomeReport {
+        let preview: Data?
+        switch rendering {
+        case .success(let rendered): preview = rendered.preview
+        case .failure(let error) where needsPreview: return try await finish(record, .annotation, .failure("\(error)", transient: false))
+        case .failure: preview = nil
+        }
+        let input = AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType)
         let result: TaskResult
         do {
             let annotation = try await annotationPermits.withPermit { try await pipeline.annotator.annotate(input) }
             result = .success(.annotated(annotation))
         } catch let error as AnnotationError {
-            result = .failure(error.reason, transient: error.isTransient)
+            switch error.disposition {
+            case .permanent: result = .failure(error.reason, transient: false)
+            case .transient(let retryAfter): result = .failure(error.reason, transient: true, retryAfter: retryAfter)
+            case .stopRun:
+                _ = try await finish(record, .annotation, .success(.released))
+                throw ServiceStopped(reason: error.reason)
+            }
         } catch {
             result = .failure("\(error)", transient: false)
         }
         return try await finish(record, .annotation, result)
     }
 
-    private func makeThumbnail(_ record: ImageRecord, _ data: Data) async throws -> TaskOutcomeReport {
+    private func storeThumbnail(_ record: ImageRecord, _ rendering: Result<Rendering, Error>) async throws -> TaskOutcomeReport {
         let result: TaskResult
-        do {
-            let thumbnail = try await thumbnailPermits.withPermit { try await pipeline.thumbnailer.thumbnail(of: data) }
-            let key = try ObjectKey.thumbnail(forOriginal: record.originalKey, fileExtension: pipeline.thumbnailer.fileExtension)
+        switch rendering {
+        case .failure(let error):
+            result = .failure("\(error)", transient: false)
+        case .success(let rendered):
+            guard let thumbnail = rendered.thumbnail else {
+                result = .failure("no thumbnail was produced", transient: false)
+                break
+            }
             do {
+                let key = try ObjectKey.thumbnail(forOriginal: record.originalKey, fileExtension: pipeline.thumbnailer.fileExtension)
                 try await pipeline.thumbnails.put(thumbnail.data, at: key, contentType: thumbnail.format.contentType)
                 result = .success(.thumbnailed(key: key.rawValue))
-            } catch {
-                result = .failure("\(error)", transient: true)
+            } catch let error as ObjectStoreError {
+                result = .failure("\(error)", transient: error.isTransient)
             }
-        } catch {
-            result = .failure("\(error)", transient: false)
         }
         return try await finish(record, .thumbnail, result)
     }
@@ -210,11 +242,11 @@ private struct Run: Sendable {
         switch result {
         case .success(let done):
             outcome = done
-        case .failure(let reason, let transient):
+        case .failure(let reason, let transient, let retryAfter):
             let attempts = task == .annotation ? record.annotationAttempts : record.thumbnailAttempts
             if transient && attempts < options.maxAttempts {
-                let notBefore = Date().addingTimeInterval(options.retryPolicy.delay(afterAttempt: attempts).seconds)
-                outcome = .retry(reason, notBefore: notBefore, maxAttempts: options.maxAttempts)
+                let wait = options.retryPolicy.delay(afterAttempt: attempts, serverHint: retryAfter)
+                outcome = .retry(reason, notBefore: Date().addingTimeInterval(wait.seconds), maxAttempts: options.maxAttempts)
             } else {
                 outcome = .failed(attempts > 1 && transient ? "gave up after \(attempts) attempts: \(reason)" : reason)
             }
@@ -235,6 +267,8 @@ private struct Run: Sendable {
             logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
                                                  "after": "\(Timestamp.iso8601(notBefore))"])
             return .retried
+        case .released:
+            return .released
         }
         await report(taskReport)
         return .finished(taskReport)
@@ -243,12 +277,13 @@ private struct Run: Sendable {
 
 private enum TaskResult {
     case success(TaskOutcome.Result)
-    case failure(String, transient: Bool)
+    case failure(String, transient: Bool, retryAfter: Duration? = nil)
 }
 
 private enum TaskOutcomeReport: Sendable {
     case finished(TaskReport)
     case retried
+    case released
     case leaseLost
 }
 
@@ -259,7 +294,7 @@ private extension RunSummary {
             case .finished(let report) where report.status == .completed: completed[report.task, default: 0] += 1
             case .finished(let report): failed[report.task, default: 0] += 1
             case .retried: retried += 1
-            case .leaseLost: break
+            case .released, .leaseLost: break
             }
         }
     }

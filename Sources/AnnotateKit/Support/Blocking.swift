@@ -10,3 +10,14 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
         }
     }
 }
+
+extension Result where Failure == any Error {
+    /// Captures the outcome of async work as a value, to hand one result to several consumers.
+    init(catchingAsync body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}

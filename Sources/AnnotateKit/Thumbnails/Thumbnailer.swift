@@ -1,11 +1,35 @@
 import Foundation
 
-/// Makes a thumbnail from an original image's bytes.
+/// Makes a thumbnail from an original image's bytes, and the downscaled preview an annotator
+/// sends, from one decode.
 public protocol Thumbnailer: Sendable {
-    /// Decodes `original` and returns the encoded thumbnail; throws `ThumbnailError` when the image cannot be decoded.
-    func thumbnail(of original: Data) async throws -> Thumbnail
+    /// Decodes `original` once and returns a thumbnail (when `thumbnail`) and a JPEG preview whose
+    /// long side is at most `previewSide` (when given); throws `ThumbnailError` when it cannot be decoded.
+    func render(_ original: Data, thumbnail: Bool, previewSide: Int?) async throws -> Rendering
     /// The file extension thumbnails get (`jpg`, `webp`, `png`).
     var fileExtension: String { get }
+}
+
+extension Thumbnailer {
+    /// Decodes `original` and returns the encoded thumbnail.
+    public func thumbnail(of original: Data) async throws -> Thumbnail {
+        guard let thumbnail = try await render(original, thumbnail: true, previewSide: nil).thumbnail else {
+            throw ThumbnailError(reason: "no thumbnail was produced")
+        }
+        return thumbnail
+    }
+}
+
+/// What one decode produced.
+public struct Rendering: Sendable {
+    public var thumbnail: Thumbnail?
+    /// An upright JPEG for annotators.
+    public var preview: Data?
+
+    public init(thumbnail: Thumbnail? = nil, preview: Data? = nil) {
+        self.thumbnail = thumbnail
+        self.preview = preview
+    }
 }
 
 /// Thumbnail output formats.

@@ -59,18 +59,39 @@ public enum Vips {
         }
     }
 
-    /// Decodes, shrinks (shrink-on-load), auto-rotates and encodes a thumbnail.
-    static func thumbnail(_ data: Data, spec: ThumbnailSpec) throws -> Thumbnail {
+    /// Decodes once (shrink-on-load, auto-rotated) and encodes a thumbnail to `spec` and/or a JPEG
+    /// preview whose long side is at most `previewSide`.
+    static func render(_ data: Data, spec: ThumbnailSpec?, previewSide: Int?, previewQuality: Int = 80) throws -> Rendering {
         try start()
-        var out = cvips_encoded()
-        let status = data.withUnsafeBytes { raw in
-            cvips_thumbnail(raw.baseAddress, raw.count, Int32(spec.width), Int32(spec.height),
-                            spec.crop.cValue, spec.format.cValue, Int32(spec.quality), &out)
+        var request = cvips_render_request()
+        if let spec {
+            request.thumbnail_width = Int32(spec.width)
+            request.thumbnail_height = Int32(spec.height)
+            request.crop = spec.crop.cValue
+            request.format = spec.format.cValue
+            request.quality = Int32(spec.quality)
         }
-        guard status == 0, let bytes = out.data else { throw VipsError.take() }
-        defer { cvips_free(bytes) }
-        return Thumbnail(data: Data(bytes: bytes, count: out.length), width: Int(out.width),
-                         height: Int(out.height), format: spec.format)
+        request.preview_side = Int32(previewSide ?? 0)
+        request.preview_quality = Int32(previewQuality)
+        var thumbnail = cvips_encoded()
+        var preview = cvips_encoded()
+        let status = data.withUnsafeBytes { raw in
+            cvips_render(raw.baseAddress, raw.count, &request, &thumbnail, &preview)
+        }
+        guard status == 0 else { throw VipsError.take() }
+        defer {
+            cvips_free(thumbnail.data)
+            cvips_free(preview.data)
+        }
+        var rendering = Rendering()
+        if let spec, let bytes = thumbnail.data {
+            rendering.thumbnail = Thumbnail(data: Data(bytes: bytes, count: thumbnail.length), width: Int(thumbnail.width),
+                                            height: Int(thumbnail.height), format: spec.format)
+        }
+        if let bytes = preview.data {
+            rendering.preview = Data(bytes: bytes, count: preview.length)
+        }
+        return rendering
     }
 
     /// Decodes a small upright 8-bit sRGB rendition for measuring colours and brightness.

@@ -13,10 +13,10 @@ public struct VipsThumbnailer: Thumbnailer {
 
     public var fileExtension: String { spec.format.fileExtension }
 
-    public func thumbnail(of original: Data) async throws -> Thumbnail {
-        let spec = spec
+    public func render(_ original: Data, thumbnail: Bool, previewSide: Int?) async throws -> Rendering {
+        let spec = thumbnail ? spec : nil
         do {
-            return try await runBlocking { try Vips.thumbnail(original, spec: spec) }
+            return try await runBlocking { try Vips.render(original, spec: spec, previewSide: previewSide) }
         } catch let error as VipsError {
             throw ThumbnailError(reason: error.message)
         }

@@ -57,11 +57,23 @@ typedef struct cvips_encoded {
     int height;
 } cvips_encoded;
 
-/* Thumbnail an encoded image held in memory: shrink-on-load, EXIF auto-rotation, never enlarges,
- * fits width×height (or fills it when crop is not NONE), converts to sRGB, flattens alpha on white
- * for JPEG, strips metadata and encodes. Truncated or corrupt pixel data is an error. */
-int cvips_thumbnail(const void *buffer, size_t length, int width, int height, int crop,
-                    int format, int quality, cvips_encoded *out);
+typedef struct cvips_render_request {
+    int thumbnail_width;   /* 0: no thumbnail */
+    int thumbnail_height;
+    int crop;              /* enum cvips_crop */
+    int format;            /* enum cvips_format */
+    int quality;
+    int preview_side;      /* 0: no preview; else the long side of a JPEG preview */
+    int preview_quality;
+} cvips_render_request;
+
+/* Decodes an encoded image held in memory once and encodes what is asked: a thumbnail fitting
+ * thumbnail_width×thumbnail_height (or filling it when crop is not NONE) and/or an upright JPEG
+ * preview whose long side is at most preview_side. Shrink-on-load, EXIF auto-rotation, never
+ * enlarging, sRGB, alpha flattened on white for JPEG, metadata stripped. When the thumbnail fits
+ * inside the preview, both come from one decode. Truncated or corrupt pixel data is an error. */
+int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,
+                 cvips_encoded *thumbnail, cvips_encoded *preview);
 
 typedef struct cvips_pixels {
     uint8_t *data;     /* width*height*3 bytes of 8-bit sRGB, row-major; free with cvips_free */

@@ -3,8 +3,29 @@ import ArgumentParser
 
 /// How images are processed; shared by `process` and `upload --process`.
 struct ProcessingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Annotator: metadata (offline: size, colours, brightness, EXIF). [env: ANNOTATE_ANNOTATOR]", valueName: "name"))
+    @Option(help: ArgumentHelp("gemini, openai (any OpenAI-compatible server) or metadata (offline). [env: ANNOTATE_ANNOTATOR; default: gemini]", valueName: "name"))
     var annotator: String?
+
+    @Option(help: ArgumentHelp("Model for the annotator. [env: GEMINI_MODEL_NAME or OPENAI_MODEL; default: gemini-2.5-flash-lite]", valueName: "name"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Instruction sent with each image. [env: ANNOTATE_PROMPT; default: built in]", valueName: "text"))
+    var prompt: String?
+
+    @Option(help: ArgumentHelp("Read the instruction from a file.", valueName: "file"))
+    var promptFile: String?
+
+    @Option(help: ArgumentHelp("Long side of the JPEG sent to the annotation API. [default: 768]", valueName: "pixels"))
+    var annotateMaxSide: String?
+
+    @Option(help: ArgumentHelp("Start at most this many annotation requests (e.g. 15/min, 2/s).", valueName: "n/min"))
+    var rate: String?
+
+    @Option(help: ArgumentHelp("Sampling temperature sent to the model (0-2); not sent unless set.", valueName: "t"))
+    var temperature: String?
+
+    @Option(help: ArgumentHelp("How long to wait for one annotation response. [default: 60s]", valueName: "duration"))
+    var requestTimeout: String?
 
     @Option(help: ArgumentHelp("Box the thumbnail fits in. [env: TARGET_WIDTH, TARGET_HEIGHT; default: 128x128]", valueName: "WxH"))
     var thumbnailSize: String?
@@ -27,6 +48,13 @@ struct ProcessingOptions: ParsableArguments {
     var flagValues: [ConfigurationKey: String] {
         var values: [ConfigurationKey: String] = [:]
         values[.annotator] = annotator
+        values[.model] = model
+        values[.prompt] = prompt
+        values[.promptFile] = promptFile
+        values[.annotateMaxSide] = annotateMaxSide
+        values[.rate] = rate
+        values[.temperature] = temperature
+        values[.requestTimeout] = requestTimeout
         values[.thumbnailSize] = thumbnailSize
         values[.thumbnailFormat] = thumbnailFormat
         values[.crop] = crop

@@ -22,6 +22,9 @@ struct Process: AsyncParsableCommand {
     @Flag(help: "Also run completed tasks again.")
     var reprocess = false
 
+    @Flag(help: "Re-annotate completed annotations made with another model or prompt than the current ones.")
+    var stale = false
+
     @Option(help: ArgumentHelp("Process at most this many images.", valueName: "n"))
     var limit: Int?
 
@@ -49,6 +52,8 @@ struct Process: AsyncParsableCommand {
             options.limit = limit
             options.retryFailed = retryFailed
             options.reprocess = reprocess
+            options.stale = stale
+            let pipeline = try components.pipeline()
             var unknown: [Int64] = []
             if !ids.isEmpty {
                 let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
@@ -58,7 +63,7 @@ struct Process: AsyncParsableCommand {
             }
             var failed = !unknown.isEmpty
             if options.ids?.isEmpty != true {
-                failed = try await ProcessRunner(output: output).run(components, options: options).failedCount > 0 || failed
+                failed = try await ProcessRunner(output: output).run(pipeline, options: options).failedCount > 0 || failed
             }
             if failed { throw ExitCode(.itemsFailed) }
         }
@@ -69,9 +74,8 @@ struct Process: AsyncParsableCommand {
 struct ProcessRunner {
     let output: Output
 
-    func run(_ components: Components, options: PipelineOptions) async throws -> RunSummary {
+    func run(_ pipeline: Pipeline, options: PipelineOptions) async throws -> RunSummary {
         let output = output
-        let pipeline = try components.pipeline()
         let summary = try await pipeline.run(options) { report in
             if await output.json {
                 await output.result(json: TaskLine(report))

@@ -37,6 +37,8 @@ struct Upload: AsyncParsableCommand {
             flags[.maxPixels] = maxPixels
             let components = try global.open(adding: flags)
             let output = Output(json: global.json, quiet: global.quiet)
+            // With --process, a missing key or model stops here, before anything is uploaded.
+            let pipeline = process ? try components.pipeline() : nil
 
             var named: [String] = []
             for path in paths {
@@ -63,12 +65,12 @@ struct Upload: AsyncParsableCommand {
                 await output.result("\(counts[.uploaded] ?? 0) uploaded, \(counts[.duplicate] ?? 0) duplicate, \(counts[.rejected] ?? 0) rejected, \(counts[.skipped] ?? 0) skipped")
             }
             var failed = (counts[.rejected] ?? 0) > 0
-            if process {
+            if let pipeline {
                 let ids = results.filter { $0.status == .uploaded }.compactMap(\.id)
                 if !ids.isEmpty {
                     var options = components.pipelineOptions()
                     options.ids = ids
-                    let summary = try await ProcessRunner(output: output).run(components, options: options)
+                    let summary = try await ProcessRunner(output: output).run(pipeline, options: options)
                     failed = failed || summary.failedCount > 0
                 }
             }

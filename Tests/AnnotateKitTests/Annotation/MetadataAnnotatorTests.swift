@@ -53,7 +53,7 @@ import Testing
         do {
             _ = try await annotate(try Fixtures.truncatedJPEG())
         } catch let error as AnnotationError {
-            #expect(!error.isTransient)
+            #expect(error.disposition == .permanent)
             #expect(error.reason.hasPrefix("cannot decode the image"))
         }
     }

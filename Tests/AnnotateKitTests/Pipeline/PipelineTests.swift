@@ -21,8 +21,10 @@ struct FlakyAnnotator: Annotator {
     let inner: MetadataAnnotator
     let counter: FlakyCounter
     var model: String { inner.model }
+    var promptHash: String? { nil }
+    var previewSide: Int? { nil }
     func annotate(_ image: AnnotationInput) async throws -> Annotation {
-        if await counter.next() { throw AnnotationError(reason: "HTTP 503 Service Unavailable", isTransient: true) }
+        if await counter.next() { throw AnnotationError.transient("HTTP 503 Service Unavailable") }
         return try await inner.annotate(image)
     }
 }

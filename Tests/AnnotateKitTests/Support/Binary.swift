@@ -41,8 +41,11 @@ struct Binary {
     }
 
     func baseEnvironment() -> [String: String] {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ANNOTATE_") && !$0.key.hasPrefix("TARGET_") }
+        let inherited = ["ANNOTATE_", "TARGET_", "GEMINI_", "GOOGLE_API_KEY", "OPENAI_", "DB_", "THUMBNAIL_BUCKET_NAME"]
+        var env = ProcessInfo.processInfo.environment.filter { variable in !inherited.contains { variable.key.hasPrefix($0) } }
         env["ANNOTATE_HOME"] = home.path
+        // The offline annotator unless a test chooses another: the default (gemini) needs a key.
+        env["ANNOTATE_ANNOTATOR"] = "metadata"
         return env.merging(environment) { _, new in new }
     }
 

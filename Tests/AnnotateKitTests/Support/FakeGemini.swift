@@ -1,0 +1,131 @@
+import Foundation
+@testable import AnnotateKit
+
+/// A fake of Gemini's `generateContent` on loopback. Every request is checked as the real API
+/// would (and more strictly where the contract asks), then answered from a script.
+final class FakeGemini: @unchecked Sendable {
+    enum Behavior {
+        case success(caption: String, tags: [String], tokens: Int)
+        /// 429 RESOURCE_EXHAUSTED with google.rpc.RetryInfo (and a per-minute or per-day quota id).
+        case rateLimited(retryDelay: String, daily: Bool)
+        case unavailable
+        case badRequest
+        case notFound
+        case blocked
+        case maxTokensNoText
+        case malformed
+        /// Answers successfully, but only after this many seconds.
+        case slow(TimeInterval)
+    }
+
+    struct Observed {
+        var path: String
+        var longSide: Int
+        var bodyBytes: Int
+        var prompt: String
+    }
+
+    let key: String
+    let maxSide: Int
+    private let lock = NSLock()
+    private var script: [Behavior]
+    private(set) var observed: [Observed] = []
+    /// Requests that the real API would refuse, and why.
+    private(set) var violations: [String] = []
+    private var server: LoopbackHTTPServer!
+
+    var baseURL: String { server.baseURL }
+    var requests: Int { lock.withLock { observed.count + violations.count } }
+
+    /// Behaviours for successive requests; once used up, every request succeeds.
+    init(key: String = "test-gemini-key-123", maxSide: Int = 768, script: [Behavior] = []) throws {
+        self.key = key
+        self.maxSide = maxSide
+        self.script = script
+        server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+    }
+
+    func stop() { server.stop() }
+
+    private func reject(_ status: Int, _ message: String, _ canonical: String, extra: [[String: Any]] = []) -> LoopbackHTTPServer.Response {
+        lock.withLock { violations.append(message) }
+        return .json(status, ["error": ["code": status, "message": message, "status": canonical, "details": extra]])
+    }
+
+    private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
+        guard request.method == "POST", request.path.hasPrefix("/v1beta/models/"), request.path.hasSuffix(":generateContent") else {
+            return reject(404, "unknown path \(request.path)", "NOT_FOUND")
+        }
+        if request.query.contains("key=") { return reject(400, "the key must travel in the x-goog-api-key header, not the URL", "INVALID_ARGUMENT") }
+        guard let key = request.headers["x-goog-api-key"] else {
+            return reject(403, "Method doesn't allow unregistered callers. Please use API Key.", "PERMISSION_DENIED")
+        }
+        guard key == self.key else {
+            return reject(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
+                          extra: [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"]])
+        }
+        guard request.headers["content-type"]?.hasPrefix("application/json") == true,
+              let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any] else {
+            return reject(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
+        }
+        guard let contents = body["contents"] as? [[String: Any]], let parts = contents.first?["parts"] as? [[String: Any]] else {
+            return reject(400, "contents[0].parts is required", "INVALID_ARGUMENT")
+        }
+        let inline = parts.compactMap { ($0["inlineData"] ?? $0["inline_data"]) as? [String: Any] }.first
+        guard let inline, let mime = (inline["mimeType"] ?? inline["mime_type"]) as? String,
+              ["image/jpeg", "image/png", "image/webp"].contains(mime),
+              let encoded = inline["data"] as? String, let image = Data(base64Encoded: encoded) else {
+            return reject(400, "an inline image with mimeType and base64 data is required", "INVALID_ARGUMENT")
+        }
+        guard let header = try? Vips.probe(image) else { return reject(400, "Unable to process input image.", "INVALID_ARGUMENT") }
+        let longSide = max(header.width, header.height)
+        guard longSide <= maxSide else { return reject(400, "image long side \(longSide) exceeds the bound \(maxSide)", "INVALID_ARGUMENT") }
+        let prompt = parts.compactMap { $0["text"] as? String }.joined()
+        let config = (body["generationConfig"] ?? body["generation_config"]) as? [String: Any]
+        guard !prompt.isEmpty, (config?["responseMimeType"] ?? config?["response_mime_type"]) as? String == "application/json",
+              (config?["responseSchema"] ?? config?["response_schema"]) != nil else {
+            return reject(400, "a text prompt and JSON structured output are required", "INVALID_ARGUMENT")
+        }
+        let behavior: Behavior = lock.withLock {
+            observed.append(Observed(path: request.path, longSide: longSide, bodyBytes: request.body.count, prompt: prompt))
+            return script.isEmpty ? .success(caption: "A test caption.", tags: ["test"], tokens: 300) : script.removeFirst()
+        }
+        return answer(behavior)
+    }
+
+    private func answer(_ behavior: Behavior) -> LoopbackHTTPServer.Response {
+        func success(_ caption: String, _ tags: [String], _ tokens: Int) -> LoopbackHTTPServer.Response {
+            let text = String(decoding: try! JSONSerialization.data(withJSONObject: ["caption": caption, "tags": tags]), as: UTF8.self)
+            return .json(200, ["candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP", "index": 0]],
+                               "usageMetadata": ["promptTokenCount": tokens - 20, "candidatesTokenCount": 20, "totalTokenCount": tokens],
+                               "modelVersion": "fake"])
+        }
+        switch behavior {
+        case .success(let caption, let tags, let tokens):
+            return success(caption, tags, tokens)
+        case .slow(let seconds):
+            var response = success("A slow caption.", ["slow"], 100)
+            response.delay = seconds
+            return response
+        case .rateLimited(let delay, let daily):
+            let quota = daily ? "GenerateRequestsPerDayPerProjectPerModel-FreeTier" : "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+            return .json(429, ["error": ["code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
+                                         "status": "RESOURCE_EXHAUSTED", "details": [
+                                            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaId": quota]]],
+                                            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay]]]])
+        case .unavailable:
+            return .json(503, ["error": ["code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE"]])
+        case .badRequest:
+            return .json(400, ["error": ["code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"]])
+        case .notFound:
+            return .json(404, ["error": ["code": 404, "message": "models/gemini-1.5-flash is not found for API version v1beta, or is not supported for generateContent.", "status": "NOT_FOUND"]])
+        case .blocked:
+            return .json(200, ["promptFeedback": ["blockReason": "SAFETY", "safetyRatings": []]])
+        case .maxTokensNoText:
+            return .json(200, ["candidates": [["content": ["role": "model"], "finishReason": "MAX_TOKENS", "index": 0]],
+                               "usageMetadata": ["totalTokenCount": 1100]])
+        case .malformed:
+            return LoopbackHTTPServer.Response(status: 200, body: Data("{\"candidates\": [ {\"content\": ".utf8))
+        }
+    }
+}
