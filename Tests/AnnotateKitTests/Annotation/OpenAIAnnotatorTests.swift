@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import AnnotateKit
+
+@Suite struct OpenAIAnnotatorTests {
+    static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(10), baseURL: String? = nil) -> OpenAIAnnotator {
+        OpenAIAnnotator(settings: .init(baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
+                                        model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2, timeout: timeout, previewSide: 768),
+                        transport: URLSessionTransport(maximumConnections: 4), pacer: nil, logger: .quiet)
+    }
+
+    func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> Result<Annotation, AnnotationError> {
+        let fake = try FakeOpenAI(key: "sk-local-test", script: [behavior])
+        defer { fake.stop() }
+        do {
+            let annotation = try await Self.annotator(fake, timeout: timeout).annotate(try await GeminiAnnotatorTests.input())
+            #expect(fake.violations.isEmpty, "\(fake.violations)")
+            return .success(annotation)
+        } catch let error as AnnotationError {
+            #expect(fake.violations.isEmpty, "\(fake.violations)")
+            return .failure(error)
+        }
+    }
+
+    func failure(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> AnnotationError {
+        guard case .failure(let error) = try await outcome(behavior, timeout: timeout) else {
+            Issue.record("expected a failure")
+            return .permanent("")
+        }
+        return error
+    }
+
+    @Test func successWithFencedJSONAndTokens() async throws {
+        let result = try await outcome(.success(content: "```json\n{\"caption\": \"In this image, two dogs look out\", \"tags\": [\"Dogs\"]}\n```", tokens: 140))
+        let annotation = try result.get()
+        #expect(annotation.caption == "Two dogs look out.")
+        #expect(annotation.tags == ["dogs"] && annotation.tokens == 140 && annotation.model == "llava-test")
+    }
+
+    @Test func retriesRateLimitsAndServerErrorsHonouringRetryAfter() async throws {
+        #expect(try await failure(.status(429, retryAfter: "2")).disposition == .transient(retryAfter: .seconds(2)))
+        #expect(try await failure(.status(503, retryAfter: nil)).disposition == .transient(retryAfter: nil))
+        #expect(try await failure(.slow(3), timeout: .seconds(1)).disposition == .transient(retryAfter: nil))
+    }
+
+    @Test func refusalsFailAtOnce() async throws {
+        let badKey = try await failure(.status(401, retryAfter: nil))
+        #expect(badKey.disposition == .permanent && badKey.reason.contains("check OPENAI_API_KEY"))
+        let missing = try await failure(.status(404, retryAfter: nil))
+        #expect(missing.disposition == .permanent && missing.reason.contains("OPENAI_MODEL"))
+        #expect(try await failure(.status(400, retryAfter: nil)).disposition == .permanent)
+        #expect(try await failure(.contentFilter).reason.contains("content_filter"))
+        #expect(try await failure(.lengthNoText).reason.contains("token limit"))
+        #expect(try await failure(.malformed).reason.hasPrefix("malformed response"))
+    }
+
+    @Test func aWrongKeyIsRefusedAndNeverQuoted() async throws {
+        let fake = try FakeOpenAI(key: "sk-right")
+        defer { fake.stop() }
+        do {
+            _ = try await Self.annotator(fake, key: "sk-WRONG-secret-value").annotate(try await GeminiAnnotatorTests.input())
+            Issue.record("expected a failure")
+        } catch let error as AnnotationError {
+            #expect(error.disposition == .permanent && !error.reason.contains("sk-WRONG-secret-value"))
+        }
+    }
+
+    @Test func anUnreachableServerStopsTheRun() async throws {
+        let fake = try FakeOpenAI()
+        defer { fake.stop() }
+        do {
+            _ = try await Self.annotator(fake, baseURL: "http://127.0.0.1:\(unusedLoopbackPort())/v1").annotate(try await GeminiAnnotatorTests.input())
+            Issue.record("expected a failure")
+        } catch let error as AnnotationError {
+            #expect(error.disposition == .stopRun)
+        }
+    }
+
+    @Test func theCLIAnnotatesThroughALocalServer() throws {
+        let fake = try FakeOpenAI()
+        defer { fake.stop() }
+        var binary = Binary(home: try Fixtures.temporaryDirectory("openai-cli"))
+        binary.environment = ["OPENAI_BASE_URL": fake.baseURL, "OPENAI_MODEL": "llava-test"]
+        let run = try binary.run(["upload", "--process", "--annotator", "openai", "--json", Fixtures.samples.appendingPathComponent("dogs-window.jpg").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(fake.violations.isEmpty && fake.longSides == [768])
+        let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
+        #expect(record["annotation"] as? String == "A local caption." && record["model"] as? String == "llava-test" && record["tokens"] as? Int == 90)
+    }
+}
