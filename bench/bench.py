@@ -12,6 +12,13 @@ Each contender runs $BENCH_REPEAT times (default 3), alternating, and keeps its 
 same treatment for all three, so a noisy neighbour on a shared machine skews no ratio.
 Prints the three throughputs (images/s), both ratios, and the peak RSS of annotate process.
 Targets (issue 2): annotate >= 0.8x vipsthumbnail, >= 1.8x pillow, process peak RSS < 300 MB.
+
+Annotation (issue 3), against ../shared/baselines/fake_gemini.py on loopback:
+  - 256 sample-size photos (the bundled JPEGs repeated with distinct bytes), fake latency 800 ms,
+    process --annotation-jobs 32 with thumbnails alongside: >= 85% of the ideal 32 / 0.8 s = 40 images/s;
+    the seed-style reference (pipeline_ref.py, 16 threads) on the same files for comparison;
+  - the 12 MP corpus with both tasks, fake latency 0 ms: >= 0.7x vipsthumbnail alone;
+  - the largest request body for a 12 MP photo: <= 150 KB.
 """
 import os
 import shutil
@@ -56,6 +63,103 @@ def run(label, argv, env=None):
     if code != 0:
         sys.exit("bench: %s failed with %d:\n%s" % (label, code, stderr[-2000:]))
     return seconds, usage.ru_maxrss / 1024
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeGemini:
+    """fake_gemini.py on a free loopback port, stopped on exit."""
+
+    def __init__(self, latency_ms):
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, os.path.join(BASELINES, "fake_gemini.py"), "--port", str(self.port),
+                                      "--api-key", "bench-key", "--latency-ms", str(latency_ms)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import urllib.request
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/health" % self.port, timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        sys.exit("bench: fake_gemini.py did not start")
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def gemini_env(work, name, fake):
+    env = dict(os.environ, ANNOTATE_HOME=os.path.join(work, name), ANNOTATE_ANNOTATOR="gemini",
+               GEMINI_API_KEY="bench-key", GEMINI_BASE_URL=fake.url)
+    for key in ("ANNOTATE_DB", "ANNOTATE_STORE", "ANNOTATE_THUMBNAIL_STORE", "ANNOTATE_CONFIG", "GEMINI_MODEL_NAME"):
+        env.pop(key, None)
+    return env
+
+
+def sample_size_corpus(directory, count=256):
+    """The bundled JPEGs repeated with distinct trailing bytes (each a new image to the pipeline)."""
+    sources = sorted(os.path.join(ROOT, "demo", f) for f in os.listdir(os.path.join(ROOT, "demo")) if f.endswith(".jpg"))
+    os.makedirs(directory, exist_ok=True)
+    for i in range(count):
+        with open(sources[i % len(sources)], "rb") as f:
+            data = f.read()
+        with open(os.path.join(directory, "s-%04d.jpg" % i), "wb") as f:
+            f.write(data + b"bench copy %d" % i)
+    return count
+
+
+def annotation_bench(work, vips_rate, n_camera):
+    small = os.path.join(work, "sample-size")
+    n_small = sample_size_corpus(small)
+    with FakeGemini(800) as fake:
+        env = gemini_env(work, "ai-home", fake)
+        run("annotate upload", [BINARY, "upload", "--quiet", small], env)
+        seconds, _ = run("annotate process (gemini, 800 ms)",
+                         [BINARY, "process", "--quiet", "--annotation-jobs", "32", "--jobs", "2"], env)
+        ref = subprocess.run([sys.executable, os.path.join(BASELINES, "pipeline_ref.py"), small, "--n", "64", "--workers", "16",
+                              "--server", fake.url, "--api-key", "bench-key", "--model", "gemini-2.5-flash-lite",
+                              "--out", os.path.join(work, "ref-thumbs")], capture_output=True, text=True)
+    ai_rate = n_small / seconds
+    ref_line = ref.stdout.strip().splitlines()[-1] if ref.stdout.strip() else "failed: " + ref.stderr[-200:]
+    ref_rate = next((float(p.split("=")[1]) for p in ref_line.split() if p.startswith("images_per_s=")), float("nan"))
+
+    with FakeGemini(0) as fake:
+        env = gemini_env(work, "camera-home", fake)
+        run("annotate upload", [BINARY, "upload", "--quiet", CORPUS], env)
+        start = time.perf_counter()
+        proc = subprocess.run([BINARY, "process", "--verbose", "--jobs", "2", "--annotation-jobs", "8"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        both_s = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit("bench: process with both tasks failed:\n" + proc.stderr[-2000:])
+    sizes = [int(part.split("=")[1]) for line in proc.stderr.splitlines() if "calling Gemini" in line
+             for part in line.split() if part.startswith("request.bytes=")]
+    both_rate = n_camera / both_s
+    print()
+    print("annotation against fake_gemini.py (loopback)")
+    print("%-44s %7.2f s  %6.1f images/s  = %3.0f%% of the ideal 40/s (target >= 85%%) %s"
+          % ("%d sample-size photos, 800 ms, 32 jobs" % n_small, seconds, ai_rate, ai_rate / 40 * 100,
+             "ok" if ai_rate >= 34 else "BELOW TARGET"))
+    print("%-44s %17.1f images/s  (%s)" % ("seed-style pipeline_ref.py, 16 threads", ref_rate, "64 photos"))
+    print("%-44s %7.2f s  %6.1f images/s  = %.2fx vipsthumbnail alone (target >= 0.70x) %s"
+          % ("12 MP photos, both tasks, 0 ms", both_s, both_rate, both_rate / vips_rate,
+             "ok" if both_rate / vips_rate >= 0.7 else "BELOW TARGET"))
+    if sizes:
+        print("request body for a 12 MP photo: largest %.0f KB, median %.0f KB (target <= 150 KB) %s"
+              % (max(sizes) / 1024, sorted(sizes)[len(sizes) // 2] / 1024, "ok" if max(sizes) <= 150 * 1024 else "OVER TARGET"))
 
 
 def warm(files):
@@ -116,6 +220,12 @@ def main():
     print("ratio annotate/pillow:        %.2fx  (target >= 1.80x) %s" % (ratio_pillow, "ok" if ratio_pillow >= 1.8 else "BELOW TARGET"))
     print("peak RSS over all runs: annotate process %.0f MB (target < 300 MB) %s; annotate upload %.0f MB"
           % (process_rss, "ok" if process_rss < 300 else "OVER TARGET", upload_rss))
+    if os.environ.get("BENCH_SKIP_ANNOTATION") != "1":
+        work = tempfile.mkdtemp(prefix="annotate-bench-ai-")
+        try:
+            annotation_bench(work, vips_rate, n)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

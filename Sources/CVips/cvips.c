@@ -185,12 +185,19 @@ int cvips_render(const void *buffer, size_t length, const cvips_render_request *
     if (want_preview) {
         if (cvips_decode_fit(buffer, length, request->preview_side, request->preview_side, CVIPS_CROP_NONE, &decoded) != 0)
             goto done;
-        /* Decode into memory once: both encodes below then read pixels, not the file again. */
-        if (shared) {
-            memory = vips_image_copy_memory(decoded);
-            if (memory == NULL) goto done;
+        /* Decode into memory once: the encodes below then read pixels, not the file again. */
+        memory = vips_image_copy_memory(decoded);
+        if (memory == NULL) goto done;
+        /* Noisy photos make large JPEGs: step the quality down until the preview fits the
+         * request budget (re-encoding a 768 px image from memory costs a few milliseconds). */
+        int quality = request->preview_quality;
+        for (;;) {
+            if (cvips_encode(memory, CVIPS_FORMAT_JPEG, quality, preview) != 0) goto done;
+            if (request->preview_max_bytes == 0 || preview->length <= request->preview_max_bytes || quality <= 30) break;
+            g_free(preview->data);
+            memset(preview, 0, sizeof(*preview));
+            quality -= 15;
         }
-        if (cvips_encode(shared ? memory : decoded, CVIPS_FORMAT_JPEG, request->preview_quality, preview) != 0) goto done;
     }
     if (want_thumbnail) {
         if (shared) {

@@ -60,9 +60,10 @@ public struct Components: Sendable {
         }
     }
 
-    /// The pipeline with the configured annotator and thumbnailer.
-    public func pipeline() throws -> Pipeline {
-        let annotator = try annotator()
+    /// The pipeline with the configured annotator and thumbnailer. A run without annotation
+    /// tasks (`--only thumbnail`) needs no key: it gets the offline annotator, which it never calls.
+    public func pipeline(tasks: Set<TaskKind> = Set(TaskKind.allCases)) throws -> Pipeline {
+        let annotator = tasks.contains(.annotation) ? try annotator() : try MetadataAnnotator()
         return Pipeline(metadata: metadata, originals: originals, thumbnails: thumbnails, annotator: annotator,
                         thumbnailer: try VipsThumbnailer(spec: configuration.thumbnail), logger: logger)
     }

@@ -31,6 +31,9 @@ public enum Vips {
         if cvips_init() != 0 { throw VipsError.take() }
     }
 
+    /// Largest preview JPEG: base64 makes it 4/3 larger, so a request stays under 150 KB.
+    public static let previewBudget = 108_000
+
     /// The linked libvips version, e.g. `8.14.1`.
     public static var version: String {
         String(cString: cvips_version())
@@ -61,7 +64,9 @@ public enum Vips {
 
     /// Decodes once (shrink-on-load, auto-rotated) and encodes a thumbnail to `spec` and/or a JPEG
     /// preview whose long side is at most `previewSide`.
-    static func render(_ data: Data, spec: ThumbnailSpec?, previewSide: Int?, previewQuality: Int = 80) throws -> Rendering {
+    /// The preview's quality is lowered until it fits `previewMaxBytes` (a request-size budget).
+    static func render(_ data: Data, spec: ThumbnailSpec?, previewSide: Int?, previewQuality: Int = 80,
+                       previewMaxBytes: Int = Vips.previewBudget) throws -> Rendering {
         try start()
         var request = cvips_render_request()
         if let spec {
@@ -73,6 +78,7 @@ public enum Vips {
         }
         request.preview_side = Int32(previewSide ?? 0)
         request.preview_quality = Int32(previewQuality)
+        request.preview_max_bytes = previewMaxBytes
         var thumbnail = cvips_encoded()
         var preview = cvips_encoded()
         let status = data.withUnsafeBytes { raw in

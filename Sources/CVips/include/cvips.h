@@ -65,6 +65,7 @@ typedef struct cvips_render_request {
     int quality;
     int preview_side;      /* 0: no preview; else the long side of a JPEG preview */
     int preview_quality;
+    size_t preview_max_bytes; /* 0: no limit; else lower the quality until the preview fits */
 } cvips_render_request;
 
 /* Decodes an encoded image held in memory once and encodes what is asked: a thumbnail fitting

@@ -53,7 +53,7 @@ struct Process: AsyncParsableCommand {
             options.retryFailed = retryFailed
             options.reprocess = reprocess
             options.stale = stale
-            let pipeline = try components.pipeline()
+            let pipeline = try components.pipeline(tasks: options.tasks)
             var unknown: [Int64] = []
             if !ids.isEmpty {
                 let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))

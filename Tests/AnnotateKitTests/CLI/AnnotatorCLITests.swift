@@ -26,7 +26,11 @@ import Testing
         #expect(try binary.run(["upload"] + samples).status == 0)
         #expect(try binary.run(["process", "--annotator", "gemini"]).status == 78)
         #expect(try binary.run(["process", "--annotator", "openai"]).status == 78)
-        #expect(try binary.run(["status", "--json"]).json().first.flatMap { $0["annotation"] as? [String: Int] }?["pending"] == 2)
+        // Thumbnails alone need no key.
+        #expect(try binary.run(["process", "--only", "thumbnail"]).status == 0)
+        let counts = try #require(try binary.run(["status", "--json"]).json().first)
+        #expect((counts["annotation"] as? [String: Int])?["pending"] == 2)
+        #expect((counts["thumbnail"] as? [String: Int])?["completed"] == 2)
     }
 
     @Test func processWithGeminiRecordsCaptionsTagsAndTokens() throws {

@@ -89,3 +89,17 @@ import Testing
         #expect(throws: VipsError.self) { try Vips.probe(ppm) }
     }
 }
+
+@Suite struct PreviewTests {
+    @Test func previewAndThumbnailComeFromOneDecodeAndThePreviewFitsItsBudget() throws {
+        let photo = try Fixtures.sample("mountains-picos.jpg")
+        let unconstrained = try #require(try Vips.render(photo, spec: nil, previewSide: 768, previewMaxBytes: 0).preview)
+        #expect(unconstrained.count > 40_000)
+        let rendering = try Vips.render(photo, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: 40_000)
+        let preview = try #require(rendering.preview)
+        #expect(preview.count <= 40_000)
+        let header = try Vips.probe(preview)
+        #expect(header.width == 768 && header.height == 576)
+        #expect(rendering.thumbnail?.width == 128 && rendering.thumbnail?.height == 96)
+    }
+}
