@@ -34,8 +34,8 @@ public struct Components: Sendable {
     /// The configured annotator; a missing key or model is a configuration error (exit 78) before any work.
     public func annotator() throws -> any Annotator {
         let settings = configuration.annotation
-        let pacer = settings.ratePerMinute.map { RequestPacer(perMinute: $0) }
-        let transport = URLSessionTransport(maximumConnections: configuration.annotationJobs)
+        var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
+        var transport: URLSessionTransport { URLSessionTransport(maximumConnections: configuration.annotationJobs) }
         switch configuration.annotator {
         case .metadata:
             return try MetadataAnnotator()
