@@ -128,8 +128,9 @@ public struct TaskOutcome: Sendable {
         case thumbnailed(key: String)
         /// Permanently failed with a reason.
         case failed(String)
-        /// Failed for now; back to pending, claimable again from `notBefore`, unless out of attempts.
-        case retry(String, notBefore: Date, maxAttempts: Int)
+        /// Failed for now; back to pending, claimable again from `notBefore`. (A task out of
+        /// attempts is failed by the next claim, with this reason.)
+        case retry(String, notBefore: Date)
         /// Not attempted after all (the run is stopping): back to pending, the attempt not counted.
         case released
     }

@@ -248,14 +248,11 @@ public final class SQLiteMetadataStore: MetadataStore {
             ("\(task)_status = 'failed', \(task)_error = ?", [reason])
         case .released:
             ("\(task)_status = 'pending', \(task)_attempts = MAX(\(task)_attempts - 1, 0)", [])
-        case .retry(let reason, _, let maxAttempts):
-            ("""
-            \(task)_status = CASE WHEN \(task)_attempts >= ? THEN 'failed' ELSE 'pending' END,
-            \(task)_error = CASE WHEN \(task)_attempts >= ? THEN 'gave up after ' || \(task)_attempts || ' attempts: ' || ? ELSE ? END
-            """, [maxAttempts, maxAttempts, reason, reason])
+        case .retry(let reason, _):
+            ("\(task)_status = 'pending', \(task)_error = ?", [reason])
         }
         // A task waiting to retry keeps its not-before time in the lease column.
-        let leaseUntil: Int64? = if case .retry(_, let notBefore, _) = outcome.result { Timestamp.milliseconds(notBefore) } else { nil }
+        let leaseUntil: Int64? = if case .retry(_, let notBefore) = outcome.result { Timestamp.milliseconds(notBefore) } else { nil }
         return try await write("record the \(task) of image \(outcome.id)") { db in
             try db.execute(sql: """
                 UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?

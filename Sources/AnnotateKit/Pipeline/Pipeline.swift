@@ -174,17 +174,15 @@ private struct Run: Sendable {
         }
         let wantsThumbnail = image.tasks.contains(.thumbnail)
         let previewSide = image.tasks.contains(.annotation) ? pipeline.annotator.previewSide : nil
-        var rendering: Result<Rendering, Error> = .success(Rendering())
-        if wantsThumbnail || previewSide != nil {
-            rendering = await Result(catchingAsync: {
+        let rendering: Result<Rendering, Error> = wantsThumbnail || previewSide != nil
+            ? await Result(catchingAsync: {
                 try await thumbnailPermits.withPermit {
                     try await pipeline.thumbnailer.render(data, thumbnail: wantsThumbnail, previewSide: previewSide)
                 }
             })
-        }
-        let rendered = rendering
-        async let annotation = image.tasks.contains(.annotation) ? annotate(record, data, rendered, needsPreview: previewSide != nil) : nil
-        async let thumbnail = wantsThumbnail ? storeThumbnail(record, rendered) : nil
+            : .success(Rendering())
+        async let annotation = image.tasks.contains(.annotation) ? annotate(record, data, rendering, needsPreview: previewSide != nil) : nil
+        async let thumbnail = wantsThumbnail ? storeThumbnail(record, rendering) : nil
         return [try await annotation, try await thumbnail].compactMap { $0 }
     }
 
@@ -246,7 +244,7 @@ private struct Run: Sendable {
             let attempts = task == .annotation ? record.annotationAttempts : record.thumbnailAttempts
             if transient && attempts < options.maxAttempts {
                 let wait = options.retryPolicy.delay(afterAttempt: attempts, serverHint: retryAfter)
-                outcome = .retry(reason, notBefore: Date().addingTimeInterval(wait.seconds), maxAttempts: options.maxAttempts)
+                outcome = .retry(reason, notBefore: Date().addingTimeInterval(wait.seconds))
             } else {
                 outcome = .failed(attempts > 1 && transient ? "gave up after \(attempts) attempts: \(reason)" : reason)
             }
@@ -263,7 +261,7 @@ private struct Run: Sendable {
             taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .completed, error: nil)
         case .failed(let reason):
             taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason)
-        case .retry(let reason, let notBefore, _):
+        case .retry(let reason, let notBefore):
             logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
                                                  "after": "\(Timestamp.iso8601(notBefore))"])
             return .retried

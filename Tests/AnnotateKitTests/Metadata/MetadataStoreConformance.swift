@@ -104,19 +104,22 @@ enum MetadataStoreConformance {
 
     static func retriesWaitThenGiveUp(_ store: any MetadataStore) async throws {
         let id = try await insert(store, count: 1)[0]
+        var retryAt = t0
         for attempt in 1...2 {
-            let now = t0.addingTimeInterval(Double(attempt) * 100)
+            let now = retryAt.addingTimeInterval(1)
             let claimed = try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now)
             #expect(claimed.first?.record.annotationAttempts == attempt)
-            let retryAt = now.addingTimeInterval(10)
+            retryAt = now.addingTimeInterval(10)
             #expect(try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w",
-                                                       result: .retry("HTTP 503", notBefore: retryAt, maxAttempts: 2)), at: now))
-            if attempt == 1 {
-                #expect(try await store.record(id: id)?.annotationStatus == .pending)
-                #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == retryAt)
-                #expect(try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now.addingTimeInterval(5)).isEmpty)
-            }
+                                                       result: .retry("HTTP 503", notBefore: retryAt)), at: now))
+            let record = try #require(try await store.record(id: id))
+            #expect(record.annotationStatus == .pending && record.annotationError == "HTTP 503")
+            #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == retryAt)
+            // Not before its time.
+            #expect(try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now.addingTimeInterval(5)).isEmpty)
         }
+        // Out of attempts: the next claim fails it with the last reason instead of running it again.
+        #expect(try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: retryAt.addingTimeInterval(1)).isEmpty)
         let record = try #require(try await store.record(id: id))
         #expect(record.annotationStatus == .failed)
         #expect(record.annotationError == "gave up after 2 attempts: HTTP 503")
