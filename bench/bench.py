@@ -145,7 +145,7 @@ def annotation_bench(work, vips_rate, n_camera):
         both_s = time.perf_counter() - start
         if proc.returncode != 0:
             sys.exit("bench: process with both tasks failed:\n" + proc.stderr[-2000:])
-    sizes = [int(part.split("=")[1]) for line in proc.stderr.splitlines() if "calling Gemini" in line
+    sizes = [int(part.split("=")[1]) for line in proc.stderr.splitlines() if "calling the Gemini API" in line
              for part in line.split() if part.startswith("request.bytes=")]
     both_rate = n_camera / both_s
     print()

@@ -4,25 +4,17 @@ import Logging
 /// Annotates with Google's Gemini API (`generateContent`): sends an upright JPEG preview inline
 /// with the prompt, asks for structured JSON `{caption, tags}`, and records model, prompt hash
 /// and token usage. The key travels only in the `x-goog-api-key` header.
-public struct GeminiAnnotator: Annotator {
+public struct GeminiAnnotator: RemoteAnnotator {
     public struct Settings: Sendable {
         public var apiKey: Secret
         /// `https://generativelanguage.googleapis.com`, or `GEMINI_BASE_URL`.
         public var baseURL: URL
-        public var model: String
-        public var prompt: String
-        public var temperature: Double?
-        public var timeout: Duration
-        public var previewSide: Int
+        public var common: RemoteAnnotatorSettings
 
-        public init(apiKey: Secret, baseURL: URL, model: String, prompt: String, temperature: Double?, timeout: Duration, previewSide: Int) {
+        public init(apiKey: Secret, baseURL: URL, common: RemoteAnnotatorSettings) {
             self.apiKey = apiKey
             self.baseURL = baseURL
-            self.model = model
-            self.prompt = prompt
-            self.temperature = temperature
-            self.timeout = timeout
-            self.previewSide = previewSide
+            self.common = common
         }
     }
 
@@ -30,61 +22,34 @@ public struct GeminiAnnotator: Annotator {
     public static let defaultModel = "gemini-2.5-flash-lite"
 
     let settings: Settings
-    let transport: any HTTPTransport
-    let pacer: RequestPacer?
-    let logger: Logger
+    let exchange: RemoteExchange
+    var common: RemoteAnnotatorSettings { settings.common }
 
     public init(settings: Settings, transport: any HTTPTransport, pacer: RequestPacer?, logger: Logger) {
         self.settings = settings
-        self.transport = transport
-        self.pacer = pacer
-        self.logger = logger
+        exchange = RemoteExchange(service: "the Gemini API", transport: transport, pacer: pacer, logger: logger)
     }
-
-    public var model: String { settings.model }
-    public var promptHash: String? { AnnotationPrompt.hash(settings.prompt) }
-    public var previewSide: Int? { settings.previewSide }
 
     /// `…/v1beta/models/{model}:generateContent` (a `models/` prefix in the setting is accepted).
     var endpoint: URL {
-        let name = settings.model.hasPrefix("models/") ? String(settings.model.dropFirst(7)) : settings.model
+        let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
         return settings.baseURL.appendingPathComponent("v1beta/models/\(name):generateContent")
     }
 
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {
-        let jpeg = image.preview ?? image.data
+        let upload = image.upload
         let body = GeminiWire.Request(
             contents: [.init(role: "user", parts: [
-                .init(inlineData: .init(mimeType: image.preview == nil ? (image.contentType ?? "image/jpeg") : "image/jpeg",
-                                        data: jpeg.base64EncodedString())),
-                .init(text: settings.prompt),
+                .init(inlineData: .init(mimeType: upload.mimeType, data: upload.data.base64EncodedString())),
+                .init(text: common.prompt),
             ])],
             generationConfig: .init(responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
-                                    temperature: settings.temperature))
+                                    temperature: common.temperature))
         let request = HTTPRequest(
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
-            body: try JSONEncoder().encode(body), timeout: settings.timeout)
-        try await pacer?.waitForSlot()
-        logger.debug("calling Gemini", metadata: ["model": "\(settings.model)", "request.bytes": "\(request.body.count)"])
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as HTTPTransportError {
-            throw Self.classify(error)
-        }
-        do {
-            return try interpret(response)
-        } catch {
-            throw AnnotationError(reason: settings.apiKey.redact(error.reason), disposition: error.disposition)
-        }
-    }
-
-    static func classify(_ error: HTTPTransportError) -> AnnotationError {
-        switch error {
-        case .unreachable: .stopRun("the Gemini API is unreachable (\(error))")
-        case .timedOut, .interrupted: .transient("\(error)")
-        }
+            body: try JSONEncoder().encode(body), timeout: common.timeout)
+        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
     func interpret(_ response: HTTPResponse) throws(AnnotationError) -> Annotation {
@@ -110,7 +75,7 @@ public struct GeminiAnnotator: Annotator {
             throw .permanent("Gemini declined to answer (finishReason \(reason))\(candidate.finishMessage.map { ": \($0)" } ?? "")")
         }
         let parsed = try AnnotationAnswer.parse(text)
-        return Annotation(caption: parsed.caption, tags: parsed.tags, model: settings.model, promptHash: promptHash,
+        return Annotation(caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
                           tokens: answer.usageMetadata?.totalTokenCount)
     }
 
@@ -132,7 +97,7 @@ public struct GeminiAnnotator: Annotator {
         case 500, 502, 503, 504:
             return .transient(said, retryAfter: Self.retryAfterHeader(response))
         case 404:
-            return .permanent("\(said) — the model \(settings.model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
+            return .permanent("\(said) — the model \(model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
         case 400 where details.contains(where: { $0.reason == "API_KEY_INVALID" }):
             return .permanent("\(said) — check GEMINI_API_KEY")
         default:

@@ -4,46 +4,31 @@ import Logging
 /// Annotates through any OpenAI-compatible `chat/completions` server — a local vision model
 /// (Ollama, vLLM, LM Studio) or Gemini's OpenAI-compatible endpoint — with the preview as an
 /// `image_url` data URL and a JSON answer `{caption, tags}`.
-public struct OpenAIAnnotator: Annotator {
+public struct OpenAIAnnotator: RemoteAnnotator {
     public struct Settings: Sendable {
         /// The base including the version, e.g. `http://localhost:11434/v1` (`OPENAI_BASE_URL`).
         public var baseURL: URL
         /// Optional: local servers need none.
         public var apiKey: Secret?
-        public var model: String
-        public var prompt: String
-        public var temperature: Double?
-        public var timeout: Duration
-        public var previewSide: Int
+        public var common: RemoteAnnotatorSettings
 
-        public init(baseURL: URL, apiKey: Secret?, model: String, prompt: String, temperature: Double?, timeout: Duration, previewSide: Int) {
+        public init(baseURL: URL, apiKey: Secret?, common: RemoteAnnotatorSettings) {
             self.baseURL = baseURL
             self.apiKey = apiKey
-            self.model = model
-            self.prompt = prompt
-            self.temperature = temperature
-            self.timeout = timeout
-            self.previewSide = previewSide
+            self.common = common
         }
     }
 
     public static let defaultBaseURL = URL(string: "https://api.openai.com/v1")!
 
     let settings: Settings
-    let transport: any HTTPTransport
-    let pacer: RequestPacer?
-    let logger: Logger
+    let exchange: RemoteExchange
+    var common: RemoteAnnotatorSettings { settings.common }
 
     public init(settings: Settings, transport: any HTTPTransport, pacer: RequestPacer?, logger: Logger) {
         self.settings = settings
-        self.transport = transport
-        self.pacer = pacer
-        self.logger = logger
+        exchange = RemoteExchange(service: "the OpenAI-compatible server", transport: transport, pacer: pacer, logger: logger)
     }
-
-    public var model: String { settings.model }
-    public var promptHash: String? { AnnotationPrompt.hash(settings.prompt) }
-    public var previewSide: Int? { settings.previewSide }
 
     struct Request: Encodable {
         struct Message: Encodable { let role: String; let content: [Part] }
@@ -77,36 +62,19 @@ public struct OpenAIAnnotator: Annotator {
     }
 
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {
-        let jpeg = image.preview ?? image.data
-        let mime = image.preview == nil ? (image.contentType ?? "image/jpeg") : "image/jpeg"
+        let upload = image.upload
         let body = Request(
-            model: settings.model,
+            model: model,
             messages: [.init(role: "user", content: [
-                .init(type: "text", text: settings.prompt),
-                .init(type: "image_url", image_url: .init(url: "data:\(mime);base64,\(jpeg.base64EncodedString())")),
+                .init(type: "text", text: common.prompt),
+                .init(type: "image_url", image_url: .init(url: "data:\(upload.mimeType);base64,\(upload.data.base64EncodedString())")),
             ])],
-            response_format: .init(type: "json_object"), temperature: settings.temperature)
+            response_format: .init(type: "json_object"), temperature: common.temperature)
         var headers = ["Content-Type": "application/json"]
         if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
         let request = HTTPRequest(method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
-                                  headers: headers, body: try JSONEncoder().encode(body), timeout: settings.timeout)
-        try await pacer?.waitForSlot()
-        logger.debug("calling the OpenAI-compatible server", metadata: ["model": "\(settings.model)", "request.bytes": "\(request.body.count)"])
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as HTTPTransportError {
-            switch error {
-            case .unreachable: throw AnnotationError.stopRun("the OpenAI-compatible server is unreachable (\(error))")
-            case .timedOut, .interrupted: throw AnnotationError.transient("\(error)")
-            }
-        }
-        do {
-            return try interpret(response)
-        } catch {
-            let redacted = settings.apiKey.map { $0.redact(error.reason) } ?? error.reason
-            throw AnnotationError(reason: redacted, disposition: error.disposition)
-        }
+                                  headers: headers, body: try JSONEncoder().encode(body), timeout: common.timeout)
+        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
     func interpret(_ response: HTTPResponse) throws(AnnotationError) -> Annotation {
@@ -134,7 +102,7 @@ public struct OpenAIAnnotator: Annotator {
             break
         }
         let parsed = try AnnotationAnswer.parse(text)
-        return Annotation(caption: parsed.caption, tags: parsed.tags, model: settings.model, promptHash: promptHash,
+        return Annotation(caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
                           tokens: answer.usage?.total_tokens)
     }
 }

@@ -34,6 +34,10 @@ public struct Components: Sendable {
     /// The configured annotator; a missing key or model is a configuration error (exit 78) before any work.
     public func annotator() throws -> any Annotator {
         let settings = configuration.annotation
+        func common(model: String) -> RemoteAnnotatorSettings {
+            RemoteAnnotatorSettings(model: model, prompt: settings.prompt, temperature: settings.temperature,
+                                    timeout: settings.requestTimeout, previewSide: settings.previewSide)
+        }
         var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
         var transport: URLSessionTransport { URLSessionTransport(maximumConnections: configuration.annotationJobs) }
         switch configuration.annotator {
@@ -45,17 +49,14 @@ public struct Components: Sendable {
                     "the gemini annotator needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or use --annotator metadata for offline annotations")
             }
             return GeminiAnnotator(
-                settings: .init(apiKey: key, baseURL: settings.geminiBaseURL, model: settings.model ?? GeminiAnnotator.defaultModel,
-                                prompt: settings.prompt, temperature: settings.temperature, timeout: settings.requestTimeout,
-                                previewSide: settings.previewSide),
+                settings: .init(apiKey: key, baseURL: settings.geminiBaseURL, common: common(model: settings.model ?? GeminiAnnotator.defaultModel)),
                 transport: transport, pacer: pacer, logger: logger)
         case .openai:
             guard let model = settings.model else {
                 throw ConfigurationError(source: .defaultValue, message: "the openai annotator needs a model: set --model or OPENAI_MODEL")
             }
             return OpenAIAnnotator(
-                settings: .init(baseURL: settings.openAIBaseURL, apiKey: settings.openAIKey, model: model, prompt: settings.prompt,
-                                temperature: settings.temperature, timeout: settings.requestTimeout, previewSide: settings.previewSide),
+                settings: .init(baseURL: settings.openAIBaseURL, apiKey: settings.openAIKey, common: common(model: model)),
                 transport: transport, pacer: pacer, logger: logger)
         }
     }

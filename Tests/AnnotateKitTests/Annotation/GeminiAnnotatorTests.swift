@@ -7,8 +7,8 @@ import Testing
 @Suite struct GeminiAnnotatorTests {
     static func annotator(_ fake: FakeGemini, key: String? = nil, model: String = "gemini-2.5-flash-lite",
                           prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(10), baseURL: String? = nil) -> GeminiAnnotator {
-        GeminiAnnotator(settings: .init(apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!, model: model,
-                                        prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768),
+        GeminiAnnotator(settings: .init(apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
+                                        common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
                         transport: URLSessionTransport(maximumConnections: 8), pacer: nil, logger: .quiet)
     }
 

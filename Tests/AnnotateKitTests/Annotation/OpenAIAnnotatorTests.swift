@@ -5,7 +5,8 @@ import Testing
 @Suite struct OpenAIAnnotatorTests {
     static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(10), baseURL: String? = nil) -> OpenAIAnnotator {
         OpenAIAnnotator(settings: .init(baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
-                                        model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2, timeout: timeout, previewSide: 768),
+                                        common: .init(model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
+                                                      timeout: timeout, previewSide: 768)),
                         transport: URLSessionTransport(maximumConnections: 4), pacer: nil, logger: .quiet)
     }
 

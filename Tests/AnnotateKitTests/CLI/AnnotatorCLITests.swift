@@ -71,7 +71,7 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stdout.contains("failed"))
         #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret))
-        #expect(run.stderr.contains("calling Gemini"), "verbose logging was on")
+        #expect(run.stderr.contains("calling the Gemini API"), "verbose logging was on")
         let status = try binary.run(["status", "--json", "--failed", "--verbose"])
         #expect(!status.stdout.contains(secret) && !status.stderr.contains(secret))
         let bad = try binary.run(["process", "--retry-failed", "--verbose", "--temperature", "7"])
