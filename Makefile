@@ -3,7 +3,7 @@
 #   make deps       install missing system packages (apt-get; as root or through sudo)
 #   make build      debug build
 #   make release    release build
-#   make test       deps, build the tests once, run them (the CI command)
+#   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
 #   make install    release build, then install the binary and man page under PREFIX (default /usr/local)
 #   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer
@@ -11,15 +11,17 @@
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), pkg-config.
-APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev pkg-config
+# Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), MariaDB Connector/C, pkg-config.
+APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev pkg-config
+# The servers the tests run against (started and stopped by scripts/run-tests.sh).
+TEST_APT_PACKAGES := mariadb-server mariadb-client
 # Only make bench needs these: vipsthumbnail, and Python for the baselines.
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
 DEMO_HOME := $(CURDIR)/.demo-home
 DEMO_GALLERY := $(CURDIR)/demo-gallery
 BIN := .build/debug/annotate
 
-.PHONY: all deps bench-deps build release test demo install bench clean
+.PHONY: all deps test-deps bench-deps build release test demo install bench clean
 
 all: build
 
@@ -36,9 +38,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps
+test-deps: deps
+	@scripts/install-packages.sh $(TEST_APT_PACKAGES)
+
+test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) scripts/run-tests.sh
 
 demo: build
 	@rm -rf $(DEMO_GALLERY)

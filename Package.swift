@@ -19,10 +19,13 @@ let package = Package(
         // libvips through pkg-config; only the C shim sees its headers, so Swift never imports glib.
         .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CVips", dependencies: ["CLibVips"]),
+        // MariaDB Connector/C (speaks to MySQL 8 and MariaDB); its functions are called from Swift.
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .target(
             name: "AnnotateKit",
             dependencies: [
                 "CVips",
+                "CMariaDB",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -14,6 +14,9 @@ public struct Components: Sendable {
     public static func open(_ configuration: Configuration, logger: Logger) throws -> Components {
         let metadata: any MetadataStore = switch configuration.database {
         case .sqlite(let path): try SQLiteMetadataStore(path: path)
+        case .mysql(let location):
+            // Enough connections for every worker's store calls plus lease renewal.
+            try MySQLMetadataStore(location: location, connections: configuration.jobs + configuration.annotationJobs + 2, logger: logger)
         }
         let originals = try objectStore(configuration.store)
         let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore)

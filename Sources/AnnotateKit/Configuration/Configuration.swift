@@ -120,7 +120,11 @@ extension Configuration {
             return URL(fileURLWithPath: (text as NSString).expandingTildeInPath).standardizedFileURL
         }
         let database = try layers.value(.db, default: "sqlite:\(home.appendingPathComponent("annotate.db").path)") {
-            text throws(ConfigurationProblem) in try DatabaseLocation(parsing: text)
+            text throws(ConfigurationProblem) in
+            if text == Layers.legacyDatabaseMarker, let legacy = try MySQLLocation.fromLegacyEnvironment(environment) {
+                return DatabaseLocation.mysql(legacy)
+            }
+            return try DatabaseLocation(parsing: text)
         }
         let store = try layers.value(.store, default: "file:\(home.appendingPathComponent("objects").path)") {
             text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
@@ -200,6 +204,9 @@ private struct Layers {
     let flags: [ConfigurationKey: String]
     let environment: [String: String]
     var file: [ConfigurationKey: (value: String, path: String)] = [:]
+    /// Stands for "the DB_* variables" as the raw `db` value (it holds a password, so it is never
+    /// written out as a URL).
+    static let legacyDatabaseMarker = "\u{0}DB_*"
 
     init(flags: [ConfigurationKey: String], environment: [String: String]) {
         self.flags = flags
@@ -227,6 +234,10 @@ private struct Layers {
         if let value = flags[key] { return (value, .flag(key.rawValue)) }
         for name in key.environmentNames {
             if let value = environment[name], !value.isEmpty { return (value, .environment(name)) }
+        }
+        if key == .db, environment["DB_HOST"].map({ !$0.isEmpty }) ?? false {
+            // The original deployment's DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
+            return (Self.legacyDatabaseMarker, .environment("DB_HOST"))
         }
         if let entry = file[key] { return (entry.value, .file(path: entry.path, key: key.rawValue)) }
         return nil

@@ -10,7 +10,7 @@ enum LocationText {
             if path.hasPrefix("//") { path.removeFirst(2) }
         } else if let colon = text.firstIndex(of: ":"), text[..<colon].count > 1,
                   text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" }) {
-            throw ConfigurationProblem("unsupported \(what) URL scheme \(String(text[..<colon]).debugDescription): this build supports \(scheme):PATH")
+            throw ConfigurationProblem("unsupported \(what) URL scheme \(String(text[..<colon]).debugDescription): write \(example)")
         }
         guard !path.isEmpty else { throw ConfigurationProblem("the \(what) URL \(text.debugDescription) has no path; write \(example)") }
         return URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path

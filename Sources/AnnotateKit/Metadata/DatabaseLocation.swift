@@ -2,15 +2,25 @@
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// `sqlite:PATH`: a SQLite file, created if missing.
     case sqlite(path: String)
+    /// `mysql://USER:PASS@HOST[:PORT]/DB`: a MySQL or MariaDB database (which must exist).
+    case mysql(MySQLLocation)
 
-    /// Parses `sqlite:PATH` (a bare path is taken as SQLite too). Relative paths are made absolute.
+    /// Parses `sqlite:PATH` (a bare path is taken as SQLite too) or a `mysql://` URL. Relative
+    /// SQLite paths are made absolute.
     public init(parsing text: String) throws(ConfigurationProblem) {
-        self = .sqlite(path: try LocationText.path(text, scheme: "sqlite", what: "database", example: "sqlite:/path/to/annotate.db"))
+        if text.lowercased().hasPrefix("mysql:") || text.lowercased().hasPrefix("mariadb:") {
+            self = .mysql(try MySQLLocation(parsing: text.lowercased().hasPrefix("mariadb:") ? "mysql" + text.dropFirst(7) : text))
+            return
+        }
+        self = .sqlite(path: try LocationText.path(text, scheme: "sqlite", what: "database",
+                                                   example: "sqlite:/path/to/annotate.db or mysql://USER:PASS@HOST/DB"))
     }
 
+    /// Never shows a password.
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
+        case .mysql(let location): location.description
         }
     }
 }

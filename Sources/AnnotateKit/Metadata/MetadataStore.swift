@@ -169,6 +169,8 @@ public struct StatusSummary: Sendable, Equatable {
 /// Database failures, naming what failed and what to do.
 public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProviding {
     case unavailable(database: String, reason: String)
+    /// The server refused the credentials or the database: a setting to fix.
+    case refused(database: String, reason: String)
     case query(operation: String, reason: String)
     case unknownID(Int64)
 
@@ -176,6 +178,8 @@ public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProvid
         switch self {
         case .unavailable(let database, let reason):
             "cannot open the database \(database): \(reason)"
+        case .refused(let database, let reason):
+            "the database \(database) refused the connection: \(reason); check the user, password and database name in --db, ANNOTATE_DB or DB_*"
         case .query(let operation, let reason):
             "database error while trying to \(operation): \(reason)"
         case .unknownID(let id):
@@ -186,6 +190,7 @@ public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProvid
     public var exitStatus: ExitStatus {
         switch self {
         case .unavailable: .unavailable
+        case .refused: .configuration
         case .query: .unavailable
         case .unknownID: .itemsFailed
         }

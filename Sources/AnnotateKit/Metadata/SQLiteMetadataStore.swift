@@ -241,7 +241,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             ("""
             annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
             annotation_error = NULL
-            """, [annotation.caption, Self.encodeTags(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens])
+            """, [annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens])
         case .thumbnailed(let key):
             ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [key])
         case .failed(let reason):
@@ -299,59 +299,40 @@ public final class SQLiteMetadataStore: MetadataStore {
         return String(describing: error)
     }
 
-    /// ` AND id IN (?, …)` and its arguments, or nothing when `ids` is nil.
     private static func idScope(_ ids: [Int64]?) -> (String, StatementArguments) {
-        guard let ids else { return ("", StatementArguments()) }
-        return (ids.isEmpty ? " AND 0" : " AND id IN (\(placeholders(ids.count)))", StatementArguments(ids))
+        let (sql, values) = SQLFragments.idScope(ids)
+        return (sql, StatementArguments(values))
     }
 
     private static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
+        SQLFragments.placeholders(count)
     }
 
     private static func condition(for filter: RecordFilter) -> (String, StatementArguments) {
-        switch filter {
-        case .all: ("1", [])
-        case .completed: ("annotation_status = 'completed' AND thumbnail_status = 'completed'", [])
-        case .failed: ("(annotation_status = 'failed' OR thumbnail_status = 'failed')", [])
-        case .unfinished: ("(annotation_status IN ('pending', 'processing') OR thumbnail_status IN ('pending', 'processing'))", [])
-        case .ids(let ids): ids.isEmpty ? ("0", []) : ("id IN (\(placeholders(ids.count)))", StatementArguments(ids))
-        }
-    }
-
-    static func encodeTags(_ tags: [String]) -> String {
-        let data = (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decodeTags(_ text: String?) -> [String] {
-        guard let text, let data = text.data(using: .utf8) else { return [] }
-        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+        let (sql, values) = SQLFragments.condition(for: filter)
+        return (sql, StatementArguments(values))
     }
 
     private static func decode(_ row: Row) -> ImageRecord {
-        ImageRecord(
-            id: row["id"],
-            filename: row["filename"] ?? "",
-            sha256: row["sha256"],
-            contentType: row["content_type"],
-            size: row["size_bytes"],
-            width: row["width"],
-            height: row["height"],
-            originalKey: row["s3_key_original"] ?? "",
-            thumbnailKey: row["s3_key_thumbnail"],
-            annotation: row["annotation"],
-            tags: decodeTags(row["tags"]),
-            model: row["model"],
-            promptHash: row["prompt_hash"],
-            tokens: row["tokens"],
-            annotationStatus: TaskStatus(rawValue: row["annotation_status"] ?? "") ?? .pending,
-            annotationError: row["annotation_error"],
-            annotationAttempts: row["annotation_attempts"] ?? 0,
-            thumbnailStatus: TaskStatus(rawValue: row["thumbnail_status"] ?? "") ?? .pending,
-            thumbnailError: row["thumbnail_error"],
-            thumbnailAttempts: row["thumbnail_attempts"] ?? 0,
-            uploadedAt: Timestamp.parse(row["uploaded_at"] ?? "") ?? Date(timeIntervalSince1970: 0),
-            updatedAt: Timestamp.parse(row["updated_at"] ?? "") ?? Date(timeIntervalSince1970: 0))
+        ImageRecord(row: row)
+    }
+}
+
+/// GRDB rows read as the shared record decoder expects.
+extension Row: RecordRow {
+    func text(_ column: String) -> String? { self[column] }
+    func integer(_ column: String) -> Int64? { self[column] }
+}
+
+extension StatementArguments {
+    /// GRDB arguments from the backend-neutral values.
+    init(_ values: [SQLValue]) {
+        self.init(values.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: nil
+            case .integer(let integer): integer
+            case .text(let text): text
+            }
+        })
     }
 }

@@ -187,4 +187,35 @@ enum MetadataStoreConformance {
         #expect(try await store.latestFailures(limit: 5).map(\.id) == [ids[2]])
         try await store.ping()
     }
+
+    static func textRoundTripsExactly(_ store: any MetadataStore) async throws {
+        // Four-byte UTF-8, quotes, a long caption (past any fixed read buffer) and keys that
+        // differ only in case (object keys are case-sensitive) all come back byte for byte.
+        var upper = image(1)
+        upper.filename = "Straße 🌄 \"quoted\" 'single'.JPG"
+        upper.originalKey = "uploads/0001-Photo.jpg"
+        var lower = image(2)
+        lower.originalKey = "uploads/0001-photo.jpg"
+        guard case .inserted(let first) = try await store.insert(upper, at: t0),
+              case .inserted(let second) = try await store.insert(lower, at: t0) else {
+            Issue.record("keys differing in case must both be accepted")
+            return
+        }
+        let caption = String(repeating: "A long caption with ümlauts and 😀 emoji. ", count: 40)
+        let tags = ["café", "tag with \"quotes\"", "日本", ""]
+        _ = try await store.claim(request("w", ids: [first]), at: t0)
+        #expect(try await store.record(TaskOutcome(id: first, task: .annotation, worker: "w",
+            result: .annotated(Annotation(caption: caption, tags: tags, model: "m", promptHash: nil, tokens: nil))), at: t0))
+        let record = try #require(try await store.record(id: first))
+        #expect(record.filename == upper.filename)
+        #expect(record.originalKey == "uploads/0001-Photo.jpg")
+        #expect(record.annotation == caption)
+        #expect(record.tags == tags)
+        #expect(record.promptHash == nil && record.tokens == nil)
+        #expect(record.uploadedAt == t0)
+        #expect(try await store.record(id: second)?.originalKey == "uploads/0001-photo.jpg")
+        #expect(try await store.record(sha256: lower.sha256)?.id == second)
+        #expect(try await store.record(sha256: String(repeating: "f", count: 64)) == nil)
+        #expect(try await store.record(id: 987_654) == nil)
+    }
 }

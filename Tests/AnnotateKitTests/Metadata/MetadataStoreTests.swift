@@ -3,26 +3,50 @@ import GRDB
 import Testing
 @testable import AnnotateKit
 
-@Suite struct SQLiteMetadataStoreTests {
-    func makeStore() throws -> SQLiteMetadataStore {
-        try SQLiteMetadataStore(path: try Fixtures.temporaryDirectory("sqlite").appendingPathComponent("annotate.db").path)
+/// The conformance checks, run unchanged on every backend.
+@Suite struct MetadataStoreTests {
+    static let backends = Backend.allCases
+
+    func store(_ backend: Backend) throws -> any MetadataStore { try backend.makeDatabase().open() }
+
+    @Test(arguments: backends) func insertsAndDeduplicates(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try store(backend))
+    }
+    @Test(arguments: backends) func claimsAreExclusive(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try store(backend))
+    }
+    @Test(arguments: backends) func outcomesAreIndependent(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.outcomesNeverTouchTheOtherTask(try store(backend))
+    }
+    @Test(arguments: backends) func leasesExpire(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.expiredLeasesPassToAnotherWorker(try store(backend))
+    }
+    @Test(arguments: backends) func leasesRenew(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.renewedLeasesStayWithTheirWorker(try store(backend))
+    }
+    @Test(arguments: backends) func retries(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.retriesWaitThenGiveUp(try store(backend))
+    }
+    @Test(arguments: backends) func attemptsRunOut(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try store(backend))
+    }
+    @Test(arguments: backends) func resets(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.resetGivesFinishedTasksAFreshStart(try store(backend))
+    }
+    @Test(arguments: backends) func releases(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.releasedLeasesAreClaimableAtOnce(try store(backend))
+    }
+    @Test(arguments: backends) func summaries(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.listsSummariesAndFilters(try store(backend))
+    }
+    @Test(arguments: backends) func textRoundTrips(_ backend: Backend) async throws {
+        try await MetadataStoreConformance.textRoundTripsExactly(try store(backend))
     }
 
-    @Test func insertsAndDeduplicates() async throws { try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try makeStore()) }
-    @Test func claimsAreExclusive() async throws { try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try makeStore()) }
-    @Test func outcomesAreIndependent() async throws { try await MetadataStoreConformance.outcomesNeverTouchTheOtherTask(try makeStore()) }
-    @Test func leasesExpire() async throws { try await MetadataStoreConformance.expiredLeasesPassToAnotherWorker(try makeStore()) }
-    @Test func leasesRenew() async throws { try await MetadataStoreConformance.renewedLeasesStayWithTheirWorker(try makeStore()) }
-    @Test func retries() async throws { try await MetadataStoreConformance.retriesWaitThenGiveUp(try makeStore()) }
-    @Test func attemptsRunOut() async throws { try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try makeStore()) }
-    @Test func resets() async throws { try await MetadataStoreConformance.resetGivesFinishedTasksAFreshStart(try makeStore()) }
-    @Test func releases() async throws { try await MetadataStoreConformance.releasedLeasesAreClaimableAtOnce(try makeStore()) }
-    @Test func summaries() async throws { try await MetadataStoreConformance.listsSummariesAndFilters(try makeStore()) }
-
-    @Test func claimsAreExclusiveAcrossConnections() async throws {
-        // Separate stores on one file behave like separate processes: separate SQLite connections.
-        let path = try Fixtures.temporaryDirectory("shared").appendingPathComponent("annotate.db").path
-        let stores = try (0..<4).map { _ in try SQLiteMetadataStore(path: path) }
+    @Test(arguments: backends) func claimsAreExclusiveAcrossConnections(_ backend: Backend) async throws {
+        // Separate stores on one database behave like separate processes: separate connections.
+        let database = try backend.makeDatabase()
+        let stores = try (0..<4).map { _ in try database.open() }
         try await MetadataStoreConformance.insert(stores[0], count: 30)
         let pairs = try await withThrowingTaskGroup(of: [String].self) { group in
             for (n, store) in stores.enumerated() {
@@ -38,7 +62,9 @@ import Testing
         }
         #expect(pairs.count == 60 && Set(pairs).count == 60)
     }
+}
 
+@Suite struct SQLiteMetadataStoreTests {
     @Test func concurrentOpensMigrateOnce() async throws {
         let path = try Fixtures.temporaryDirectory("migrate").appendingPathComponent("annotate.db").path
         let stores = try await withThrowingTaskGroup(of: SQLiteMetadataStore.self) { group in

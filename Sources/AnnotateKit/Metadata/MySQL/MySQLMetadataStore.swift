@@ -1,0 +1,335 @@
+import Foundation
+import Logging
+
+/// `MetadataStore` on MySQL 8 / MariaDB 10.6+ through Connector/C: prepared statements only, a
+/// bounded connection pool off the cooperative pool, claims with `FOR UPDATE SKIP LOCKED`, and
+/// operations retried over a reconnect when the server drops the connection or restarts.
+public final class MySQLMetadataStore: MetadataStore {
+    private let pool: MariaDBPool
+    private let reconnectWindow: Duration
+    private let logger: Logger
+    public var location: MySQLLocation { pool.location }
+
+    /// Connects (failing at once when the server refuses or cannot be reached) and applies pending
+    /// migrations. Later operations that lose their connection retry for up to `reconnectWindow`.
+    public init(location: MySQLLocation, connections: Int = 8, reconnectWindow: Duration = .seconds(60),
+                logger: Logger = Logger(label: "annotate.mysql")) throws {
+        pool = MariaDBPool(location: location, size: max(1, connections))
+        self.reconnectWindow = reconnectWindow
+        self.logger = logger
+        do {
+            // Opening blocks the caller, as opening a SQLite file does.
+            let connection = try MariaDBConnection(location)
+            try Self.migrate(connection)
+            pool.adopt(connection)
+        } catch let error as MariaDBError {
+            throw error.isRefusal
+                ? MetadataStoreError.refused(database: location.description, reason: error.message)
+                : MetadataStoreError.unavailable(database: location.description, reason: error.message)
+        }
+    }
+
+    deinit {
+        pool.closeIdle()
+    }
+
+    /// Applies every migration not yet recorded. A named lock serialises processes that open a
+    /// new database at once (MySQL DDL cannot run inside a transaction).
+    static func migrate(_ connection: MariaDBConnection) throws {
+        let locked = try connection.query("SELECT GET_LOCK('annotate.schema_migrations', 60) AS locked")
+        guard locked.first?.integer("locked") == 1 else {
+            throw MariaDBError(code: 1205, message: "timed out waiting for another process to finish migrating the database")
+        }
+        defer { _ = try? connection.query("SELECT RELEASE_LOCK('annotate.schema_migrations') AS released") }
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(191) PRIMARY KEY, applied_at VARCHAR(32) NOT NULL)
+                ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """)
+        let applied = Set(try connection.query("SELECT name FROM schema_migrations").compactMap { $0.text("name") })
+        for migration in Schema.mysql where !applied.contains(migration.name) {
+            for statement in migration.statements {
+                try connection.execute(statement)
+            }
+            try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                                   [.text(migration.name), .text(Timestamp.databaseText(Date()))])
+        }
+    }
+
+    /// Names of the migrations applied to this database, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await run("list migrations") { connection in
+            try connection.query("SELECT name FROM schema_migrations ORDER BY name").compactMap { $0.text("name") }
+        }
+    }
+
+    // MARK: - Records
+
+    public func insert(_ image: NewImage, at now: Date) async throws -> InsertOutcome {
+        let stamp = Timestamp.databaseText(now)
+        return try await run("record \(image.filename)") { connection in
+            do {
+                try connection.execute("""
+                    INSERT INTO images (filename, sha256, content_type, size_bytes, width, height, s3_key_original,
+                        tags, annotation_status, thumbnail_status, uploaded_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 'pending', 'pending', ?, ?)
+                    """, [.text(image.filename), .text(image.sha256), .text(image.contentType), .integer(image.size),
+                          .integer(image.width), .integer(image.height), .text(image.originalKey), .text(stamp), .text(stamp)])
+                return .inserted(id: connection.lastInsertID)
+            } catch let error as MariaDBError where error.code == 1062 {
+                // Another upload of the same bytes won the race (or came first).
+                let rows = try connection.query("SELECT id FROM images WHERE sha256 = ?", [.text(image.sha256)])
+                guard let id = rows.first?.integer("id") else { throw error }
+                return .duplicate(id: id)
+            }
+        }
+    }
+
+    public func record(id: Int64) async throws -> ImageRecord? {
+        try await run("read image \(id)") { connection in
+            try connection.query("SELECT \(Schema.recordColumns) FROM images WHERE id = ?", [.integer(id)]).first.map(ImageRecord.init(row:))
+        }
+    }
+
+    public func record(sha256: String) async throws -> ImageRecord? {
+        try await run("look up a hash") { connection in
+            try connection.query("SELECT \(Schema.recordColumns) FROM images WHERE sha256 = ?", [.text(sha256)]).first.map(ImageRecord.init(row:))
+        }
+    }
+
+    public func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
+        let (condition, arguments) = SQLFragments.condition(for: filter)
+        return try await run("list images") { connection in
+            try connection.query("""
+                SELECT \(Schema.recordColumns) FROM images WHERE id > ? AND \(condition) ORDER BY id LIMIT ?
+                """, [.integer(cursor ?? 0)] + arguments + [.integer(limit)]).map(ImageRecord.init(row:))
+        }
+    }
+
+    public func latestFailures(limit: Int) async throws -> [ImageRecord] {
+        try await run("list failures") { connection in
+            try connection.query("""
+                SELECT \(Schema.recordColumns) FROM images
+                WHERE annotation_status = 'failed' OR thumbnail_status = 'failed'
+                ORDER BY updated_at DESC, id DESC LIMIT ?
+                """, [.integer(limit)]).map(ImageRecord.init(row:))
+        }
+    }
+
+    public func summary() async throws -> StatusSummary {
+        try await run("count tasks") { connection in
+            var summary = StatusSummary(total: 0, annotation: [:], thumbnail: [:], tokens: 0)
+            let totals = try connection.query("SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM images").first
+            summary.total = Int(totals?.integer("n") ?? 0)
+            summary.tokens = Int(totals?.integer("tokens") ?? 0)
+            for task in TaskKind.allCases {
+                var counts: [TaskStatus: Int] = [:]
+                for row in try connection.query("SELECT \(task)_status AS status, COUNT(*) AS n FROM images GROUP BY \(task)_status") {
+                    counts[TaskStatus(rawValue: row.text("status") ?? "") ?? .pending, default: 0] += Int(row.integer("n") ?? 0)
+                }
+                if task == .annotation { summary.annotation = counts } else { summary.thumbnail = counts }
+            }
+            return summary
+        }
+    }
+
+    public func ping() async throws {
+        try await run("ping") { connection in _ = try connection.query("SELECT 1 AS one") }
+    }
+
+    // MARK: - Leases
+
+    public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {
+        // Per task: "its status is one of `from`", or for --stale "a completed annotation by
+        // another model or prompt" (`<=>` compares NULLs as values).
+        var perTask: [(TaskKind, String, [SQLValue])] = []
+        for task in request.tasks.sorted(by: { $0.rawValue < $1.rawValue }) {
+            var parts: [String] = []
+            var arguments: [SQLValue] = []
+            if !request.from.isEmpty {
+                parts.append("\(task)_status IN (\(SQLFragments.placeholders(request.from.count)))")
+                arguments += request.from.map(\.rawValue).sorted().map { .text($0) }
+            }
+            if task == .annotation, let stale = request.staleAgainst {
+                parts.append("(annotation_status = 'completed' AND NOT (model <=> ? AND prompt_hash <=> ?))")
+                arguments += [.text(stale.model), .text(stale.promptHash)]
+            }
+            if !parts.isEmpty { perTask.append((task, "(" + parts.joined(separator: " OR ") + ")", arguments)) }
+        }
+        let conditions = perTask
+        guard !conditions.isEmpty else { return 0 }
+        let (idScope, idArguments) = SQLFragments.idScope(request.ids)
+        let stamp = Timestamp.databaseText(now)
+        return try await transaction("reset tasks") { connection in
+            var scope = "SELECT id FROM images WHERE (\(conditions.map(\.1).joined(separator: " OR ")))\(idScope) ORDER BY id"
+            var scopeArguments = conditions.flatMap(\.2) + idArguments
+            if let limit = request.limit {
+                scope += " LIMIT ?"
+                scopeArguments.append(.integer(limit))
+            }
+            let ids = try connection.query(scope + " FOR UPDATE", scopeArguments).compactMap { $0.integer("id") }
+            guard !ids.isEmpty else { return 0 }
+            for (task, condition, arguments) in conditions {
+                try connection.execute("""
+                    UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
+                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
+                    WHERE \(condition) AND id IN (\(SQLFragments.placeholders(ids.count)))
+                    """, [.text(stamp)] + arguments + ids.map { .integer($0) })
+            }
+            return ids.count
+        }
+    }
+
+    public func claim(_ request: ClaimRequest, at now: Date) async throws -> [ClaimedImage] {
+        guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
+        let nowMs = Timestamp.milliseconds(now)
+        let until = Timestamp.milliseconds(now.addingTimeInterval(request.lease.seconds))
+        let stamp = Timestamp.databaseText(now)
+        let (idScope, idArguments) = SQLFragments.idScope(request.ids)
+        let tasks = request.tasks.sorted { $0.rawValue < $1.rawValue }
+        return try await transaction("claim tasks") { connection in
+            while true {
+                // One index range per task and status, in id order, skipping rows other workers
+                // are claiming right now; the first `limit` ids of their union are the candidates.
+                var found = Set<Int64>()
+                for task in tasks {
+                    for status in ["pending", "processing"] {
+                        let rows = try connection.query("""
+                            SELECT id FROM images WHERE \(task)_status = '\(status)' AND COALESCE(\(task)_lease_until, 0) <= ?\(idScope)
+                            ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
+                            """, [.integer(nowMs)] + idArguments + [.integer(request.limit)])
+                        found.formUnion(rows.compactMap { $0.integer("id") })
+                    }
+                }
+                let candidates = found.sorted().prefix(request.limit).map { SQLValue.integer($0) }
+                guard !candidates.isEmpty else { return [] }
+                let candidateList = SQLFragments.placeholders(candidates.count)
+                var failedOut = 0
+                for task in tasks {
+                    // A task out of attempts is failed, not claimed again: this is what stops an
+                    // image that kills its worker from killing every worker after it.
+                    failedOut += try connection.execute("""
+                        UPDATE images SET \(task)_status = 'failed',
+                            \(task)_error = CONCAT('gave up after ', \(task)_attempts, ' attempts: ',
+                                COALESCE(\(task)_error, 'the worker stopped while processing it')),
+                            \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
+                        WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
+                            AND COALESCE(\(task)_lease_until, 0) <= ? AND \(task)_attempts >= ?
+                        """, [.text(stamp)] + candidates + [.integer(nowMs), .integer(request.maxAttempts)])
+                    try connection.execute("""
+                        UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
+                            \(task)_attempts = \(task)_attempts + 1, updated_at = ?
+                        WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
+                            AND COALESCE(\(task)_lease_until, 0) <= ?
+                        """, [.text(request.worker), .integer(until), .text(stamp)] + candidates + [.integer(nowMs)])
+                }
+                let rows = try connection.query("""
+                    SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
+                    FROM images WHERE id IN (\(candidateList)) ORDER BY id
+                    """, candidates)
+                let claimed = rows.compactMap { row -> ClaimedImage? in
+                    let record = ImageRecord(row: row)
+                    let held = Set(request.tasks.filter { task in
+                        record.status(of: task) == .processing && row.text("\(task)_lease_owner") == request.worker
+                    })
+                    return held.isEmpty ? nil : ClaimedImage(record: record, tasks: held)
+                }
+                // Every candidate was out of attempts: look again, so an empty answer always means no work.
+                if !claimed.isEmpty || failedOut == 0 { return claimed }
+            }
+        }
+    }
+
+    public func renewLeases(worker: String, until: Date, at now: Date) async throws {
+        try await run("renew leases") { connection in
+            for task in TaskKind.allCases {
+                try connection.execute("""
+                    UPDATE images SET \(task)_lease_until = ? WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                    """, [.integer(Timestamp.milliseconds(until)), .text(worker)])
+            }
+        }
+    }
+
+    public func releaseLeases(worker: String, at now: Date) async throws {
+        let stamp = Timestamp.databaseText(now)
+        try await run("release leases") { connection in
+            for task in TaskKind.allCases {
+                try connection.execute("""
+                    UPDATE images SET \(task)_status = 'pending', \(task)_lease_owner = NULL, \(task)_lease_until = NULL,
+                        \(task)_attempts = GREATEST(\(task)_attempts - 1, 0), updated_at = ?
+                    WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                    """, [.text(stamp), .text(worker)])
+            }
+        }
+    }
+
+    public func record(_ outcome: TaskOutcome, at now: Date) async throws -> Bool {
+        let task = outcome.task
+        // Each outcome writes only its own task's columns, so annotation and thumbnail never
+        // overwrite each other.
+        let (assignments, arguments): (String, [SQLValue]) = switch outcome.result {
+        case .annotated(let annotation):
+            ("""
+            annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
+            annotation_error = NULL
+            """, [.text(annotation.caption), .text(TagList.encode(annotation.tags)), .text(annotation.model),
+                  .text(annotation.promptHash), .integer(annotation.tokens)])
+        case .thumbnailed(let key):
+            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [.text(key)])
+        case .failed(let reason):
+            ("\(task)_status = 'failed', \(task)_error = ?", [.text(reason)])
+        case .released:
+            ("\(task)_status = 'pending', \(task)_attempts = GREATEST(\(task)_attempts - 1, 0)", [])
+        case .retry(let reason, _):
+            ("\(task)_status = 'pending', \(task)_error = ?", [.text(reason)])
+        }
+        // A task waiting to retry keeps its not-before time in the lease column.
+        let leaseUntil: SQLValue = if case .retry(_, let notBefore) = outcome.result { .integer(Timestamp.milliseconds(notBefore)) } else { .null }
+        let stamp = Timestamp.databaseText(now)
+        return try await run("record the \(task) of image \(outcome.id)") { connection in
+            try connection.execute("""
+                UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?
+                WHERE id = ? AND \(task)_status = 'processing' AND \(task)_lease_owner = ?
+                """, arguments + [leaseUntil, .text(stamp), .integer(outcome.id), .text(outcome.worker)]) > 0
+        }
+    }
+
+    public func nextRetry(tasks: Set<TaskKind>, ids: [Int64]?) async throws -> Date? {
+        guard !tasks.isEmpty else { return nil }
+        let (idScope, arguments) = SQLFragments.idScope(ids)
+        let ordered = tasks.sorted { $0.rawValue < $1.rawValue }
+        let parts = ordered.map { "SELECT MIN(\($0)_lease_until) AS t FROM images WHERE \($0)_status = 'pending'\(idScope)" }
+        return try await run("find the next retry") { connection in
+            let rows = try connection.query("SELECT MIN(t) AS t FROM (\(parts.joined(separator: " UNION ALL "))) AS waiting",
+                                            ordered.flatMap { _ in arguments })
+            return rows.first?.integer("t").map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
+        }
+    }
+
+    // MARK: - Running operations
+
+    private func transaction<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
+        try await run(operation) { connection in try connection.transaction { try body(connection) } }
+    }
+
+    /// Runs `body` on a pooled connection. A lost connection (the server restarted, a proxy cut
+    /// it) or a lost lock race is retried with backoff for up to the reconnect window; anything
+    /// else becomes a `MetadataStoreError` naming the operation.
+    private func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
+        let clock = ContinuousClock()
+        let deadline = clock.now + reconnectWindow
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await pool.withConnection(body)
+            } catch let error as MariaDBError where (error.isConnectionLost || error.isTransactionConflict) && clock.now < deadline {
+                logger.debug("retrying after a database error", metadata: ["operation": "\(operation)", "error": "\(error.message)"])
+                try await Task.sleep(for: delay * Double.random(in: 0.5...1.0))
+                delay = min(delay * 2, .seconds(2))
+            } catch let error as MariaDBError {
+                throw error.isRefusal
+                    ? MetadataStoreError.refused(database: location.description, reason: error.message)
+                    : MetadataStoreError.query(operation: operation, reason: error.message)
+            }
+        }
+    }
+}

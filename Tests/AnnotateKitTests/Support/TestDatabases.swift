@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Testing
+@testable import AnnotateKit
+
+/// The backends every `MetadataStore` check runs on.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, mariadb
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty database for one test, and how to open more stores on it (other "processes").
+    func makeDatabase() throws -> TestDatabase {
+        switch self {
+        case .sqlite:
+            .sqlite(path: try Fixtures.temporaryDirectory("sqlite").appendingPathComponent("annotate.db").path)
+        case .mariadb:
+            .mysql(try TestDatabases.freshMariaDB())
+        }
+    }
+}
+
+/// One test's database.
+enum TestDatabase: Sendable {
+    case sqlite(path: String)
+    case mysql(MySQLLocation)
+
+    func open() throws -> any MetadataStore {
+        switch self {
+        case .sqlite(let path): try SQLiteMetadataStore(path: path)
+        case .mysql(let location): try MySQLMetadataStore(location: location, reconnectWindow: .seconds(30), logger: .quiet)
+        }
+    }
+
+    /// The `--db` value the binary takes.
+    var url: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .mysql(let location): TestDatabases.url(location)
+        }
+    }
+}
+
+/// The MariaDB server the suite runs against: `scripts/test-services.sh` starts it, and
+/// `make test` exports its URL in ANNOTATE_TEST_MYSQL_URL. Without it the MariaDB tests fail
+/// (loudly, never skipped) saying how to provide one.
+enum TestDatabases {
+    static func server() throws -> MySQLLocation {
+        guard let text = ProcessInfo.processInfo.environment["ANNOTATE_TEST_MYSQL_URL"], !text.isEmpty else {
+            throw TestServerMissing(message: """
+                the MariaDB tests need a server: run `make test` (it starts one), or \
+                `scripts/test-services.sh start && eval "$(scripts/test-services.sh env)"` before `swift test`
+                """)
+        }
+        return try MySQLLocation(parsing: text)
+    }
+
+    /// A new database named `annotate_t_…` on the test server (the test user may create those).
+    static func freshMariaDB() throws -> MySQLLocation {
+        var location = try server()
+        let connection = try MariaDBConnection(location)
+        let name = "annotate_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        try connection.command("CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        location.database = name
+        return location
+    }
+
+    /// Runs SQL on the test database directly, as an operator's client would.
+    static func execute(_ location: MySQLLocation, _ statements: [String]) throws {
+        let connection = try MariaDBConnection(location)
+        for statement in statements { try connection.command(statement) }
+    }
+
+    /// The URL with the password, for `--db`.
+    static func url(_ location: MySQLLocation) -> String {
+        let password = location.password.map { ":" + ($0.reveal().addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        return "mysql://\(location.user)\(password)@\(location.host):\(location.port)/\(location.database)"
+    }
+
+    /// Stops and starts the test server (through the script that started it).
+    static func restartServer() throws {
+        let process = Process()
+        process.executableURL = Fixtures.repository.appendingPathComponent("scripts/test-services.sh")
+        process.arguments = ["restart-mariadb"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestServerMissing(message: "scripts/test-services.sh restart-mariadb failed") }
+    }
+}
+
+struct TestServerMissing: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers the test suite runs against, under $ANNOTATE_TEST_SERVICES
+# (default /tmp/annotate-test-services), each on 127.0.0.1 and stopped by its PID.
+#
+#   scripts/test-services.sh start          start MariaDB (initialising its data directory once)
+#   scripts/test-services.sh stop           stop it
+#   scripts/test-services.sh restart-mariadb   stop and start MariaDB (the tests use this)
+#   scripts/test-services.sh env            print the variables the tests read, as shell exports
+#
+# `make test` runs start, the tests and stop. The servers need the packages `make deps` installs.
+set -euo pipefail
+
+ROOT="${ANNOTATE_TEST_SERVICES:-/tmp/annotate-test-services}"
+MARIADB_DIR="$ROOT/mariadb"
+MARIADB_PORT="${ANNOTATE_TEST_MARIADB_PORT:-13306}"
+MARIADB_SOCKET="$MARIADB_DIR/run/mysqld.sock"
+MARIADB_URL="mysql://annotate:annotate-test-pw@127.0.0.1:$MARIADB_PORT/annotate_test"
+
+# As root the server must be told to stay root; otherwise it runs as the caller.
+user_flag=()
+[ "$(id -u)" -eq 0 ] && user_flag=(--user=root)
+
+mariadb_admin() { mariadb-admin --no-defaults --socket="$MARIADB_SOCKET" -uroot "$@"; }
+
+mariadb_running() {
+  [ -f "$MARIADB_DIR/server.pid" ] && kill -0 "$(cat "$MARIADB_DIR/server.pid")" 2>/dev/null
+}
+
+start_mariadb() {
+  if mariadb_running; then return 0; fi
+  mkdir -p "$MARIADB_DIR/run"
+  local fresh=0
+  if [ ! -d "$MARIADB_DIR/data/mysql" ]; then
+    fresh=1
+    rm -rf "$MARIADB_DIR/data"
+    mkdir -p "$MARIADB_DIR/data"
+    mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$MARIADB_DIR/data" \
+      --auth-root-authentication-method=normal --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
+      || { cat "$MARIADB_DIR/install.log" >&2; exit 1; }
+  fi
+  # The server's output goes to files so it never holds the caller's pipe open.
+  mariadbd --no-defaults "${user_flag[@]}" --datadir="$MARIADB_DIR/data" --socket="$MARIADB_SOCKET" \
+    --pid-file="$MARIADB_DIR/run/mysqld.pid" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
+    --skip-name-resolve --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
+    --max-connections=500 --log-error="$MARIADB_DIR/error.log" >"$MARIADB_DIR/stdout.log" 2>&1 &
+  echo $! >"$MARIADB_DIR/server.pid"
+  for _ in $(seq 300); do
+    mariadb_admin ping >/dev/null 2>&1 && break
+    mariadb_running || { echo "MariaDB did not start; see $MARIADB_DIR/error.log" >&2; tail -20 "$MARIADB_DIR/error.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  mariadb_admin ping >/dev/null 2>&1 || { echo "MariaDB did not answer within 30 s" >&2; exit 1; }
+  # Databases earlier runs' tests made (annotate_t_*) are dropped; each test makes its own.
+  mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -N -e \
+    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'annotate\\_t\\_%'" |
+    while read -r name; do mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "DROP DATABASE \`$name\`"; done
+  if [ "$fresh" -eq 1 ]; then
+    # The tests create and drop their own databases (annotate_t_*), so the user may too.
+    mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "
+      CREATE DATABASE annotate_test CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+      CREATE USER 'annotate'@'127.0.0.1' IDENTIFIED BY 'annotate-test-pw';
+      GRANT ALL PRIVILEGES ON \`annotate\\_%\`.* TO 'annotate'@'127.0.0.1';
+      GRANT PROCESS, CONNECTION ADMIN ON *.* TO 'annotate'@'127.0.0.1';"
+  fi
+}
+
+stop_mariadb() {
+  mariadb_running || { rm -f "$MARIADB_DIR/server.pid"; return 0; }
+  local pid; pid="$(cat "$MARIADB_DIR/server.pid")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$MARIADB_DIR/server.pid"
+}
+
+case "${1:-}" in
+  start) start_mariadb ;;
+  stop) stop_mariadb ;;
+  restart-mariadb) stop_mariadb; start_mariadb ;;
+  env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL'" ;;
+  *) echo "usage: $0 start|stop|restart-mariadb|env" >&2; exit 64 ;;
+esac
