@@ -50,10 +50,6 @@ start_mariadb() {
     sleep 0.1
   done
   mariadb_admin ping >/dev/null 2>&1 || { echo "MariaDB did not answer within 30 s" >&2; exit 1; }
-  # Databases earlier runs' tests made (annotate_t_*) are dropped; each test makes its own.
-  mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -N -e \
-    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'annotate\\_t\\_%'" |
-    while read -r name; do mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "DROP DATABASE \`$name\`"; done
   if [ "$fresh" -eq 1 ]; then
     # The tests create and drop their own databases (annotate_t_*), so the user may too.
     mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "
@@ -62,6 +58,13 @@ start_mariadb() {
       GRANT ALL PRIVILEGES ON \`annotate\\_%\`.* TO 'annotate'@'127.0.0.1';
       GRANT PROCESS, CONNECTION ADMIN ON *.* TO 'annotate'@'127.0.0.1';"
   fi
+}
+
+# Databases earlier runs' tests made (annotate_t_*) are dropped at start; each test makes its own.
+drop_test_databases() {
+  mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -N -e \
+    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'annotate\\_t\\_%'" |
+    while read -r name; do mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "DROP DATABASE \`$name\`"; done
 }
 
 stop_mariadb() {
@@ -74,7 +77,7 @@ stop_mariadb() {
 }
 
 case "${1:-}" in
-  start) start_mariadb ;;
+  start) start_mariadb; drop_test_databases ;;
   stop) stop_mariadb ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
   env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL'" ;;

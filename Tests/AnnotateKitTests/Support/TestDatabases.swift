@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Testing
 @testable import AnnotateKit
@@ -58,17 +61,32 @@ enum TestDatabases {
     /// A new database named `annotate_t_…` on the test server (the test user may create those).
     static func freshMariaDB() throws -> MySQLLocation {
         var location = try server()
-        let connection = try MariaDBConnection(location)
         let name = "annotate_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-        try connection.command("CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        try withConnection(location) { connection in
+            try connection.command("CREATE DATABASE IF NOT EXISTS \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        }
         location.database = name
         return location
     }
 
     /// Runs SQL on the test database directly, as an operator's client would.
     static func execute(_ location: MySQLLocation, _ statements: [String]) throws {
-        let connection = try MariaDBConnection(location)
-        for statement in statements { try connection.command(statement) }
+        try withConnection(location) { connection in
+            for statement in statements { try connection.command(statement) }
+        }
+    }
+
+    /// Runs `body` on a new connection, again on a new one while the server is away: one test
+    /// restarts it while others run.
+    static func withConnection<T>(_ location: MySQLLocation, _ body: (MariaDBConnection) throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                return try body(try MariaDBConnection(location))
+            } catch let error as MariaDBError where error.isConnectionLost && Date() < deadline {
+                usleep(100_000)
+            }
+        }
     }
 
     /// The URL with the password, for `--db`.
@@ -77,15 +95,23 @@ enum TestDatabases {
         return "mysql://\(location.user)\(password)@\(location.host):\(location.port)/\(location.database)"
     }
 
-    /// Stops and starts the test server (through the script that started it).
+    /// Stops and starts the test server (through the script that started it). Spawned and
+    /// reaped directly: Foundation's Process can miss the exit of a script that leaves a daemon.
     static func restartServer() throws {
-        let process = Process()
-        process.executableURL = Fixtures.repository.appendingPathComponent("scripts/test-services.sh")
-        process.arguments = ["restart-mariadb"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestServerMissing(message: "scripts/test-services.sh restart-mariadb failed") }
+        let script = Fixtures.repository.appendingPathComponent("scripts/test-services.sh").path
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart-mariadb"), nil]
+        defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, script, &actions, nil, argv, environ) == 0 else {
+            throw TestServerMissing(message: "cannot run \(script)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw TestServerMissing(message: "scripts/test-services.sh restart-mariadb failed") }
     }
 }
 
