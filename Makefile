@@ -6,7 +6,8 @@
 #   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
 #   make install    release build, then install the binary and man page under PREFIX (default /usr/local)
-#   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer
+#   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer;
+#                   annotation against the fake Gemini; metadata stores with 1M records on SQLite and MariaDB
 #   make clean      remove build products, the demo home and the demo gallery
 
 PREFIX ?= /usr/local
@@ -59,8 +60,9 @@ install: release
 	install -m 755 .build/release/annotate $(DESTDIR)$(PREFIX)/bin/annotate
 	install -m 644 man/annotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/annotate.1
 
-bench: bench-deps release
+bench: bench-deps test-deps release
 	python3 bench/bench.py
+	python3 bench/store_bench.py
 
 clean:
 	rm -rf .build $(DEMO_HOME) $(DEMO_GALLERY)

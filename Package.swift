@@ -40,6 +40,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // make bench's store measurements (not installed).
+        .executableTarget(name: "annotate-store-bench", dependencies: ["AnnotateKit"]),
         .testTarget(
             name: "AnnotateKitTests",
             // Depends on the executable so `swift build --build-tests` builds the binary the CLI tests run.

@@ -5,6 +5,7 @@
 #   scripts/test-services.sh start          start MariaDB (initialising its data directory once)
 #   scripts/test-services.sh stop           stop it
 #   scripts/test-services.sh restart-mariadb   stop and start MariaDB (the tests use this)
+#   scripts/test-services.sh running        exit 0 when MariaDB is running
 #   scripts/test-services.sh env            print the variables the tests read, as shell exports
 #
 # `make test` runs start, the tests and stop. The servers need the packages `make deps` installs.
@@ -80,6 +81,7 @@ case "${1:-}" in
   start) start_mariadb; drop_test_databases ;;
   stop) stop_mariadb ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
+  running) mariadb_running ;;
   env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL'" ;;
-  *) echo "usage: $0 start|stop|restart-mariadb|env" >&2; exit 64 ;;
+  *) echo "usage: $0 start|stop|restart-mariadb|running|env" >&2; exit 64 ;;
 esac

@@ -166,6 +166,28 @@ public struct StatusSummary: Sendable, Equatable {
     }
 }
 
+extension StatusSummary {
+    /// The summary from `image_counts` rows (task, status, count); the `tokens` task holds the
+    /// token total, and every image has exactly one annotation status, so those add up to the total.
+    init(counts: [(task: String, status: String, n: Int)]) {
+        self.init(total: 0, annotation: [:], thumbnail: [:], tokens: 0)
+        for (task, status, n) in counts {
+            let status = TaskStatus(rawValue: status) ?? .pending
+            switch TaskKind(rawValue: task) {
+            case .annotation:
+                annotation[status, default: 0] += n
+                total += n
+            case .thumbnail:
+                thumbnail[status, default: 0] += n
+            case nil:
+                if task == "tokens" { tokens += n }
+            }
+        }
+        annotation = annotation.filter { $0.value != 0 }
+        thumbnail = thumbnail.filter { $0.value != 0 }
+    }
+}
+
 /// Database failures, naming what failed and what to do.
 public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProviding {
     case unavailable(database: String, reason: String)

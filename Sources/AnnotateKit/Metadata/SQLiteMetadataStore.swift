@@ -89,29 +89,15 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func latestFailures(limit: Int) async throws -> [ImageRecord] {
         try await read("list failures") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(Schema.recordColumns) FROM images
-                WHERE annotation_status = 'failed' OR thumbnail_status = 'failed'
-                ORDER BY updated_at DESC, id DESC LIMIT ?
-                """, arguments: [limit]).map(Self.decode)
+            try Row.fetchAll(db, sql: Schema.latestFailuresQuery, arguments: [limit, limit, limit]).map(Self.decode)
         }
     }
 
     public func summary() async throws -> StatusSummary {
         try await read("count tasks") { db in
-            var summary = StatusSummary(total: 0, annotation: [:], thumbnail: [:], tokens: 0)
-            summary.total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images") ?? 0
-            summary.tokens = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(tokens), 0) FROM images") ?? 0
-            for task in TaskKind.allCases {
-                let rows = try Row.fetchAll(db, sql: "SELECT \(task)_status AS status, COUNT(*) AS n FROM images GROUP BY \(task)_status")
-                var counts: [TaskStatus: Int] = [:]
-                for row in rows {
-                    let status = TaskStatus(rawValue: row["status"] ?? "") ?? .pending
-                    counts[status, default: 0] += row["n"] as Int
-                }
-                if task == .annotation { summary.annotation = counts } else { summary.thumbnail = counts }
-            }
-            return summary
+            StatusSummary(counts: try Row.fetchAll(db, sql: "SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status").map {
+                ($0["task"], $0["status"], $0["n"])
+            })
         }
     }
 

@@ -60,7 +60,82 @@ enum Schema {
             "CREATE INDEX images_annotation_lease_owner ON images (annotation_lease_owner)",
             "CREATE INDEX images_thumbnail_lease_owner ON images (thumbnail_lease_owner)",
         ]),
+        Migration(name: "0004-task-counts", statements: sqliteTaskCounts),
+        Migration(name: "0005-failure-indexes", statements: [
+            "DROP INDEX images_updated_at",
+            "CREATE INDEX images_annotation_failures ON images (annotation_status, updated_at, id)",
+            "CREATE INDEX images_thumbnail_failures ON images (thumbnail_status, updated_at, id)",
+        ]),
     ]
+
+    /// The latest failures, newest first: each task's failed rows come from its (status,
+    /// updated_at) index, so this reads a few rows however many images there are. Both dialects
+    /// accept it; the three placeholders all take the limit.
+    static let latestFailuresQuery = """
+        SELECT \(recordColumns) FROM images JOIN (
+            SELECT id FROM (SELECT id FROM images WHERE annotation_status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?) AS a
+            UNION
+            SELECT id FROM (SELECT id FROM images WHERE thumbnail_status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?) AS t
+        ) AS latest USING (id)
+        ORDER BY updated_at DESC, id DESC LIMIT ?
+        """
+
+    /// `image_counts` keeps, per task and status, how many images are in it (and the token
+    /// total), maintained by triggers, so `status` reads a handful of rows however large the
+    /// table. (Counting a million rows takes hundreds of milliseconds.) SQLite has one writer at
+    /// a time, so it needs one shard.
+    private static let sqliteTaskCounts: [String] = {
+        func change(_ task: String, _ status: String, _ delta: String) -> String {
+            """
+            INSERT INTO image_counts (task, status, shard, n) VALUES ('\(task)', \(status), 0, \(delta))
+                ON CONFLICT (task, status, shard) DO UPDATE SET n = n + excluded.n;
+            """
+        }
+        var statements = [
+            """
+            CREATE TABLE image_counts (task TEXT NOT NULL, status TEXT NOT NULL, shard INTEGER NOT NULL,
+                n INTEGER NOT NULL, PRIMARY KEY (task, status, shard)) WITHOUT ROWID
+            """,
+            """
+            INSERT INTO image_counts (task, status, shard, n)
+                SELECT 'annotation', COALESCE(annotation_status, 'pending'), 0, COUNT(*) FROM images GROUP BY 2
+            """,
+            """
+            INSERT INTO image_counts (task, status, shard, n)
+                SELECT 'thumbnail', COALESCE(thumbnail_status, 'pending'), 0, COUNT(*) FROM images GROUP BY 2
+            """,
+            "INSERT INTO image_counts (task, status, shard, n) SELECT 'tokens', '', 0, COALESCE(SUM(tokens), 0) FROM images",
+            """
+            CREATE TRIGGER images_counts_insert AFTER INSERT ON images BEGIN
+                \(change("annotation", "COALESCE(NEW.annotation_status, 'pending')", "1"))
+                \(change("thumbnail", "COALESCE(NEW.thumbnail_status, 'pending')", "1"))
+                \(change("tokens", "''", "COALESCE(NEW.tokens, 0)"))
+            END
+            """,
+            """
+            CREATE TRIGGER images_counts_delete AFTER DELETE ON images BEGIN
+                \(change("annotation", "COALESCE(OLD.annotation_status, 'pending')", "-1"))
+                \(change("thumbnail", "COALESCE(OLD.thumbnail_status, 'pending')", "-1"))
+                \(change("tokens", "''", "-COALESCE(OLD.tokens, 0)"))
+            END
+            """,
+            """
+            CREATE TRIGGER images_counts_tokens AFTER UPDATE OF tokens ON images WHEN OLD.tokens IS NOT NEW.tokens BEGIN
+                \(change("tokens", "''", "COALESCE(NEW.tokens, 0) - COALESCE(OLD.tokens, 0)"))
+            END
+            """,
+        ]
+        for task in ["annotation", "thumbnail"] {
+            statements.append("""
+                CREATE TRIGGER images_counts_\(task) AFTER UPDATE OF \(task)_status ON images
+                WHEN OLD.\(task)_status IS NOT NEW.\(task)_status BEGIN
+                    \(change(task, "COALESCE(OLD.\(task)_status, 'pending')", "-1"))
+                    \(change(task, "COALESCE(NEW.\(task)_status, 'pending')", "1"))
+                END
+                """)
+        }
+        return statements
+    }()
 
     /// The same migrations for MySQL/MariaDB. DDL there is not transactional, so each migration
     /// that changes the table is one ALTER TABLE (atomic in InnoDB), and the rest is idempotent.
@@ -125,5 +200,82 @@ enum Schema {
                 ADD INDEX images_thumbnail_lease_owner (thumbnail_lease_owner)
             """,
         ]),
+        Migration(name: "0004-task-counts", statements: mysqlTaskCounts),
+        Migration(name: "0005-failure-indexes", statements: [
+            """
+            ALTER TABLE images DROP INDEX images_updated_at,
+                ADD INDEX images_annotation_failures (annotation_status, updated_at, id),
+                ADD INDEX images_thumbnail_failures (thumbnail_status, updated_at, id)
+            """,
+        ]),
     ]
+
+    /// `image_counts` as for SQLite, but sharded by connection: concurrent workers update
+    /// different counter rows instead of queueing on one. The rows exist up front, so a trigger
+    /// only ever updates.
+    static let mysqlCountShards = 8
+
+    private static let mysqlTaskCounts: [String] = {
+        let shard = "CONNECTION_ID() % \(mysqlCountShards)"
+        func change(_ task: String, _ pairs: [(status: String, delta: String)]) -> String {
+            let values = pairs.map { "('\(task)', \($0.status), \(shard), \($0.delta))" }.joined(separator: ", ")
+            return "INSERT INTO image_counts (task, status, shard, n) VALUES \(values) ON DUPLICATE KEY UPDATE n = n + VALUES(n);"
+        }
+        let seeds = (0..<mysqlCountShards).flatMap { shard in
+            ["annotation", "thumbnail"].flatMap { task in
+                TaskStatus.allCases.map { "('\(task)', '\($0.rawValue)', \(shard), 0)" }
+            } + ["('tokens', '', \(shard), 0)"]
+        }
+        // Triggers first, then the count, so no change falls between them. Every statement can
+        // run again: MySQL DDL commits as it goes, so a migration cut short is simply rerun.
+        return [
+            """
+            CREATE TABLE IF NOT EXISTS image_counts (task VARCHAR(20) NOT NULL, status VARCHAR(50) NOT NULL, shard INT NOT NULL,
+                n BIGINT NOT NULL, PRIMARY KEY (task, status, shard)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin
+            """,
+            "DROP TRIGGER IF EXISTS images_counts_insert",
+            """
+            CREATE TRIGGER images_counts_insert AFTER INSERT ON images FOR EACH ROW BEGIN
+                \(change("annotation", [("COALESCE(NEW.annotation_status, 'pending')", "1")]))
+                \(change("thumbnail", [("COALESCE(NEW.thumbnail_status, 'pending')", "1")]))
+                IF NEW.tokens IS NOT NULL THEN \(change("tokens", [("''", "NEW.tokens")])) END IF;
+            END
+            """,
+            "DROP TRIGGER IF EXISTS images_counts_delete",
+            """
+            CREATE TRIGGER images_counts_delete AFTER DELETE ON images FOR EACH ROW BEGIN
+                \(change("annotation", [("COALESCE(OLD.annotation_status, 'pending')", "-1")]))
+                \(change("thumbnail", [("COALESCE(OLD.thumbnail_status, 'pending')", "-1")]))
+                IF OLD.tokens IS NOT NULL THEN \(change("tokens", [("''", "-OLD.tokens")])) END IF;
+            END
+            """,
+            "DROP TRIGGER IF EXISTS images_counts_update",
+            """
+            CREATE TRIGGER images_counts_update AFTER UPDATE ON images FOR EACH ROW BEGIN
+                IF NOT (OLD.annotation_status <=> NEW.annotation_status) THEN
+                    \(change("annotation", [("COALESCE(OLD.annotation_status, 'pending')", "-1"), ("COALESCE(NEW.annotation_status, 'pending')", "1")]))
+                END IF;
+                IF NOT (OLD.thumbnail_status <=> NEW.thumbnail_status) THEN
+                    \(change("thumbnail", [("COALESCE(OLD.thumbnail_status, 'pending')", "-1"), ("COALESCE(NEW.thumbnail_status, 'pending')", "1")]))
+                END IF;
+                IF NOT (OLD.tokens <=> NEW.tokens) THEN
+                    \(change("tokens", [("''", "COALESCE(NEW.tokens, 0) - COALESCE(OLD.tokens, 0)")]))
+                END IF;
+            END
+            """,
+            "DELETE FROM image_counts",
+            "INSERT INTO image_counts (task, status, shard, n) VALUES \(seeds.joined(separator: ", ")) ON DUPLICATE KEY UPDATE n = n",
+            """
+            INSERT INTO image_counts (task, status, shard, n)
+                SELECT 'annotation', COALESCE(annotation_status, 'pending'), 0, COUNT(*) FROM images GROUP BY 2
+                ON DUPLICATE KEY UPDATE n = n + VALUES(n)
+            """,
+            """
+            INSERT INTO image_counts (task, status, shard, n)
+                SELECT 'thumbnail', COALESCE(thumbnail_status, 'pending'), 0, COUNT(*) FROM images GROUP BY 2
+                ON DUPLICATE KEY UPDATE n = n + VALUES(n)
+            """,
+            "UPDATE image_counts SET n = (SELECT COALESCE(SUM(tokens), 0) FROM images) WHERE task = 'tokens' AND shard = 0",
+        ]
+    }()
 }

@@ -41,6 +41,7 @@ enum MetadataStoreConformance {
         #expect(record.uploadedAt == t0)
         #expect(try await store.record(sha256: String(format: "%064x", 1))?.id == id)
         #expect(try await store.record(id: 9999) == nil)
+        try await summaryMatchesTheRecords(store)
     }
 
     static func concurrentClaimsNeverShareATask(_ store: any MetadataStore) async throws {
@@ -62,6 +63,7 @@ enum MetadataStoreConformance {
         #expect(pairs.count == 80)
         #expect(Set(pairs).count == 80)
         #expect(claims.allSatisfy { $0.record.annotationAttempts == 1 && $0.record.thumbnailAttempts == 1 })
+        try await summaryMatchesTheRecords(store)
     }
 
     static func outcomesNeverTouchTheOtherTask(_ store: any MetadataStore) async throws {
@@ -78,6 +80,7 @@ enum MetadataStoreConformance {
         #expect(record.annotationStatus == .completed && record.annotation == annotation.caption)
         #expect(record.thumbnailStatus == .failed && record.thumbnailError == "cannot decode")
         #expect(record.annotationError == nil)
+        try await summaryMatchesTheRecords(store)
     }
 
     static func expiredLeasesPassToAnotherWorker(_ store: any MetadataStore) async throws {
@@ -92,6 +95,7 @@ enum MetadataStoreConformance {
         #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "dead", result: .thumbnailed(key: "k")), at: t0.addingTimeInterval(32)) == false)
         #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "live", result: .thumbnailed(key: "k2")), at: t0.addingTimeInterval(32)))
         #expect(try await store.record(id: id)?.thumbnailKey == "k2")
+        try await summaryMatchesTheRecords(store)
     }
 
     static func renewedLeasesStayWithTheirWorker(_ store: any MetadataStore) async throws {
@@ -100,6 +104,7 @@ enum MetadataStoreConformance {
         try await store.renewLeases(worker: "w", until: t0.addingTimeInterval(90), at: t0.addingTimeInterval(20))
         #expect(try await store.claim(request("other"), at: t0.addingTimeInterval(60)).isEmpty)
         #expect(try await store.claim(request("other"), at: t0.addingTimeInterval(91)).count == 1)
+        try await summaryMatchesTheRecords(store)
     }
 
     static func retriesWaitThenGiveUp(_ store: any MetadataStore) async throws {
@@ -124,6 +129,7 @@ enum MetadataStoreConformance {
         #expect(record.annotationStatus == .failed)
         #expect(record.annotationError == "gave up after 2 attempts: HTTP 503")
         #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == nil)
+        try await summaryMatchesTheRecords(store)
     }
 
     static func tasksOutOfAttemptsAreFailedNotClaimed(_ store: any MetadataStore) async throws {
@@ -136,6 +142,7 @@ enum MetadataStoreConformance {
         let record = try #require(try await store.record(id: id))
         #expect(record.annotationStatus == .failed && record.thumbnailStatus == .failed)
         #expect(record.annotationError == "gave up after 2 attempts: the worker stopped while processing it")
+        try await summaryMatchesTheRecords(store)
     }
 
     static func resetGivesFinishedTasksAFreshStart(_ store: any MetadataStore) async throws {
@@ -153,6 +160,7 @@ enum MetadataStoreConformance {
         #expect(try await store.reset(ResetRequest(tasks: [.thumbnail], from: [.completed, .failed], ids: [ids[2]], limit: nil), at: t0) == 1)
         records = try await store.records(after: nil, limit: 10, filter: .all)
         #expect(records.map(\.thumbnailStatus) == [.completed, .completed, .pending])
+        try await summaryMatchesTheRecords(store)
     }
 
     static func releasedLeasesAreClaimableAtOnce(_ store: any MetadataStore) async throws {
@@ -163,6 +171,7 @@ enum MetadataStoreConformance {
         #expect(records.allSatisfy { $0.annotationStatus == .pending && $0.thumbnailStatus == .pending })
         #expect(records.allSatisfy { $0.annotationAttempts == 0 })
         #expect(try await store.claim(request("next"), at: t0).count == 2)
+        try await summaryMatchesTheRecords(store)
     }
 
     static func listsSummariesAndFilters(_ store: any MetadataStore) async throws {
@@ -186,6 +195,7 @@ enum MetadataStoreConformance {
         #expect(try await store.records(after: nil, limit: 10, filter: .ids([ids[4], ids[0], 999])).map(\.id) == [ids[0], ids[4]])
         #expect(try await store.latestFailures(limit: 5).map(\.id) == [ids[2]])
         try await store.ping()
+        try await summaryMatchesTheRecords(store)
     }
 
     static func textRoundTripsExactly(_ store: any MetadataStore) async throws {
@@ -217,5 +227,18 @@ enum MetadataStoreConformance {
         #expect(try await store.record(sha256: lower.sha256)?.id == second)
         #expect(try await store.record(sha256: String(repeating: "f", count: 64)) == nil)
         #expect(try await store.record(id: 987_654) == nil)
+        try await summaryMatchesTheRecords(store)
+    }
+
+    /// The counted summary agrees with the records themselves (the counters follow every change).
+    static func summaryMatchesTheRecords(_ store: any MetadataStore, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let records = try await store.allRecords(filter: .all)
+        var expected = StatusSummary(total: records.count, annotation: [:], thumbnail: [:], tokens: 0)
+        for record in records {
+            expected.annotation[record.annotationStatus, default: 0] += 1
+            expected.thumbnail[record.thumbnailStatus, default: 0] += 1
+            expected.tokens += record.tokens ?? 0
+        }
+        #expect(try await store.summary() == expected, sourceLocation: sourceLocation)
     }
 }

@@ -61,6 +61,8 @@ import Testing
             return try await group.reduce(into: [String]()) { $0 += $1 }
         }
         #expect(pairs.count == 60 && Set(pairs).count == 60)
+        #expect(try await stores[1].summary().annotation == [.processing: 30])
+        try await MetadataStoreConformance.summaryMatchesTheRecords(stores[2])
     }
 }
 
@@ -104,6 +106,7 @@ import Testing
         #expect(records[0].uploadedAt == Timestamp.parse("2023-05-01 10:00:00"))
         #expect(records[1].annotationStatus == .pending && records[2].thumbnailStatus == .pending)
         #expect(records.allSatisfy { $0.sha256 == nil })
+        try await MetadataStoreConformance.summaryMatchesTheRecords(store)
         let claimed = try await store.claim(MetadataStoreConformance.request("w"), at: Date())
         #expect(claimed.map(\.record.filename) == ["waiting.jpg", "nulls.jpg"])
     }

@@ -53,6 +53,7 @@ import Testing
         #expect(records[0].annotation == "An old caption." && records[0].annotationStatus == .completed)
         #expect(records[1].annotationStatus == .pending && records[2].thumbnailStatus == .pending)
         #expect(records.allSatisfy { $0.sha256 == nil })
+        try await MetadataStoreConformance.summaryMatchesTheRecords(store)
         let claimed = try await store.claim(MetadataStoreConformance.request("w"), at: Date())
         #expect(claimed.map(\.record.filename) == ["waiting.jpg", "nulls.jpg"])
     }

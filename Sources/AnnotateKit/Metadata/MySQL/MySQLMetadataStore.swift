@@ -48,7 +48,8 @@ public final class MySQLMetadataStore: MetadataStore {
         let applied = Set(try connection.query("SELECT name FROM schema_migrations").compactMap { $0.text("name") })
         for migration in Schema.mysql where !applied.contains(migration.name) {
             for statement in migration.statements {
-                try connection.execute(statement)
+                // Text protocol: not every DDL statement (CREATE TRIGGER) can be prepared.
+                try connection.command(statement)
             }
             try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                                    [.text(migration.name), .text(Timestamp.databaseText(Date()))])
@@ -107,28 +108,15 @@ public final class MySQLMetadataStore: MetadataStore {
 
     public func latestFailures(limit: Int) async throws -> [ImageRecord] {
         try await run("list failures") { connection in
-            try connection.query("""
-                SELECT \(Schema.recordColumns) FROM images
-                WHERE annotation_status = 'failed' OR thumbnail_status = 'failed'
-                ORDER BY updated_at DESC, id DESC LIMIT ?
-                """, [.integer(limit)]).map(ImageRecord.init(row:))
+            try connection.query(Schema.latestFailuresQuery, Array(repeating: .integer(limit), count: 3)).map(ImageRecord.init(row:))
         }
     }
 
     public func summary() async throws -> StatusSummary {
         try await run("count tasks") { connection in
-            var summary = StatusSummary(total: 0, annotation: [:], thumbnail: [:], tokens: 0)
-            let totals = try connection.query("SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM images").first
-            summary.total = Int(totals?.integer("n") ?? 0)
-            summary.tokens = Int(totals?.integer("tokens") ?? 0)
-            for task in TaskKind.allCases {
-                var counts: [TaskStatus: Int] = [:]
-                for row in try connection.query("SELECT \(task)_status AS status, COUNT(*) AS n FROM images GROUP BY \(task)_status") {
-                    counts[TaskStatus(rawValue: row.text("status") ?? "") ?? .pending, default: 0] += Int(row.integer("n") ?? 0)
-                }
-                if task == .annotation { summary.annotation = counts } else { summary.thumbnail = counts }
-            }
-            return summary
+            StatusSummary(counts: try connection.query("SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status").map {
+                ($0.text("task") ?? "", $0.text("status") ?? "", Int($0.integer("n") ?? 0))
+            })
         }
     }
 
