@@ -61,7 +61,7 @@ def mysql_server():
         subprocess.run([script, "start"], check=True)
         env = subprocess.run([os.path.join(ROOT, "scripts", "test-services.sh"), "env"], check=True,
                              capture_output=True, text=True).stdout
-        url = env.split("'")[1]
+        url = env.split("'")[1]  # export ANNOTATE_TEST_MYSQL_URL='…' …
     return urlparse(url), started
 
 

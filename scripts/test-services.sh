@@ -27,6 +27,23 @@ mariadb_running() {
   [ -f "$MARIADB_DIR/server.pid" ] && kill -0 "$(cat "$MARIADB_DIR/server.pid")" 2>/dev/null
 }
 
+# A private CA and a server certificate for 127.0.0.1, so the tests can check ?ssl=verify.
+# (Made once; the tests read their paths from `env`.)
+make_tls_certificates() {
+  local tls="$MARIADB_DIR/tls"
+  [ -f "$tls/other-ca.pem" ] && return 0
+  mkdir -p "$tls"
+  # other-ca.pem signs nothing: the tests check that a server it did not sign is refused.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=another CA" \
+    -keyout "$tls/other-ca-key.pem" -out "$tls/other-ca.pem" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=annotate test CA" \
+    -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server-key.pem" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/san.cnf"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" -CAcreateserial -days 3650 \
+    -extfile "$tls/san.cnf" -out "$tls/server.pem" 2>/dev/null
+}
+
 start_mariadb() {
   if mariadb_running; then return 0; fi
   mkdir -p "$MARIADB_DIR/run"
@@ -39,10 +56,12 @@ start_mariadb() {
       --auth-root-authentication-method=normal --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
       || { cat "$MARIADB_DIR/install.log" >&2; exit 1; }
   fi
+  make_tls_certificates
   # The server's output goes to files so it never holds the caller's pipe open.
   mariadbd --no-defaults "${user_flag[@]}" --datadir="$MARIADB_DIR/data" --socket="$MARIADB_SOCKET" \
     --pid-file="$MARIADB_DIR/run/mysqld.pid" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
     --skip-name-resolve --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
+    --ssl-ca="$MARIADB_DIR/tls/ca.pem" --ssl-cert="$MARIADB_DIR/tls/server.pem" --ssl-key="$MARIADB_DIR/tls/server-key.pem" \
     --max-connections=500 --log-error="$MARIADB_DIR/error.log" >"$MARIADB_DIR/stdout.log" 2>&1 &
   echo $! >"$MARIADB_DIR/server.pid"
   for _ in $(seq 300); do
@@ -82,6 +101,6 @@ case "${1:-}" in
   stop) stop_mariadb ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
   running) mariadb_running ;;
-  env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL'" ;;
+  env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL' ANNOTATE_TEST_MYSQL_CA='$MARIADB_DIR/tls/ca.pem'" ;;
   *) echo "usage: $0 start|stop|restart-mariadb|running|env" >&2; exit 64 ;;
 esac

@@ -201,7 +201,7 @@ public enum MetadataStoreError: Error, CustomStringConvertible, ExitStatusProvid
         case .unavailable(let database, let reason):
             "cannot open the database \(database): \(reason)"
         case .refused(let database, let reason):
-            "the database \(database) refused the connection: \(reason); check the user, password and database name in --db, ANNOTATE_DB or DB_*"
+            "the database \(database) refused the connection: \(reason)"
         case .query(let operation, let reason):
             "database error while trying to \(operation): \(reason)"
         case .unknownID(let id):

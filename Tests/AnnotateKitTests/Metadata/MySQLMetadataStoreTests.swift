@@ -97,4 +97,35 @@ import Testing
         #expect(try await store.summary().total == 3)
         #expect(try await store.claim(MetadataStoreConformance.request("w"), at: Date()).count == 3)
     }
+
+    @Test func tlsIsRequiredOrVerifiedWhenAsked() throws {
+        let server = try TestDatabases.server()
+        let authority = try #require(ProcessInfo.processInfo.environment["ANNOTATE_TEST_MYSQL_CA"], "scripts/test-services.sh env sets it")
+        func cipher(_ location: MySQLLocation) throws -> String? {
+            try MariaDBConnection(location).query("SHOW SESSION STATUS LIKE 'Ssl_cipher'").first?.text("Value")
+        }
+        var plain = server
+        plain.tls = .off
+        var required = server
+        required.tls = .required
+        var verified = server
+        verified.tls = .verify
+        verified.certificateAuthorityFile = authority
+        #expect(try cipher(plain)?.isEmpty ?? true)
+        #expect(!(try cipher(required) ?? "").isEmpty)
+        #expect(!(try cipher(verified) ?? "").isEmpty)
+        #expect(try MySQLLocation(parsing: TestDatabases.url(server) + "?ssl-ca=\(authority)").tls == .verify)
+
+        // A certificate the named authority did not sign is refused (exit 78), not used.
+        // (scripts/test-services.sh makes other-ca.pem beside ca.pem: a CA that signed nothing.)
+        verified.certificateAuthorityFile = URL(fileURLWithPath: authority).deletingLastPathComponent()
+            .appendingPathComponent("other-ca.pem").path
+        do {
+            _ = try MySQLMetadataStore(location: verified)
+            Issue.record("a server certificate from another authority must be refused")
+        } catch let error as MetadataStoreError {
+            #expect(error.exitStatus == .configuration, "\(error)")
+            #expect("\(error)".contains("?ssl=verify"))
+        }
+    }
 }

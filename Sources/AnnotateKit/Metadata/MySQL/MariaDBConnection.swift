@@ -45,6 +45,17 @@ struct MariaDBError: Error, CustomStringConvertible {
 
     /// The server refused these credentials or this database: a setting to fix, not a fault to wait out.
     var isRefusal: Bool { [1044, 1045, 1049, 1698, 2026].contains(code) }
+
+    /// What to change, for a refusal.
+    var advice: String {
+        switch code {
+        case 1045, 1698: "check the user and password in --db, ANNOTATE_DB or DB_USER/DB_PASSWORD"
+        case 1044: "grant the user privileges on the database"
+        case 1049: "create the database first (CREATE DATABASE … CHARACTER SET utf8mb4) or fix its name"
+        case 2026: "check the server's TLS set-up and the URL's ssl= and ssl-ca= parameters"
+        default: "check the database settings"
+        }
+    }
 }
 
 /// One connection to MySQL/MariaDB through Connector/C, with its prepared statements. Blocking:

@@ -24,7 +24,7 @@ public final class MySQLMetadataStore: MetadataStore {
             pool.adopt(connection)
         } catch let error as MariaDBError {
             throw error.isRefusal
-                ? MetadataStoreError.refused(database: location.description, reason: error.message)
+                ? MetadataStoreError.refused(database: location.description, reason: "\(error.message); \(error.advice)")
                 : MetadataStoreError.unavailable(database: location.description, reason: error.message)
         }
     }
@@ -315,7 +315,7 @@ public final class MySQLMetadataStore: MetadataStore {
                 delay = min(delay * 2, .seconds(2))
             } catch let error as MariaDBError {
                 throw error.isRefusal
-                    ? MetadataStoreError.refused(database: location.description, reason: error.message)
+                    ? MetadataStoreError.refused(database: location.description, reason: "\(error.message); \(error.advice)")
                     : MetadataStoreError.query(operation: operation, reason: error.message)
             }
         }
