@@ -35,8 +35,10 @@ import Glibc
     @Test func fourWorkersOneKilledAndTheServerRestartedStillRunEveryTaskOnce() throws {
         let copies = try Fixtures.distinctCopies(of: "rocket-launch-exif6.jpg", count: 200, into: try Fixtures.temporaryDirectory("mysql-copies"))
         #expect(try binary.run(["upload", "--jobs", "4"] + copies.map(\.path)).status == 0)
-        let arguments = ["process", "--json", "--jobs", "1", "--annotation-jobs", "1", "--lease", "3s"]
-        let workers = (0..<4).map { _ in binary.start(arguments) }
+        // The victim's lease is short so its tasks come back soon; the others' outlast the restart
+        // (a worker that cannot renew for longer than its lease rightly loses its tasks).
+        let arguments = ["process", "--json", "--jobs", "1", "--annotation-jobs", "1", "--lease"]
+        let workers = ["3s", "60s", "60s", "60s"].map { binary.start(arguments + [$0]) }
 
         waitFor(lines: 60, from: workers)
         kill(workers[0].process.processIdentifier, SIGKILL)
