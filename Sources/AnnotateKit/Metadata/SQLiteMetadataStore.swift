@@ -108,41 +108,14 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: - Leases
 
     public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {
-        // Per task: "its status is one of `from`", or for --stale "a completed annotation by
-        // another model or prompt". IS NOT compares NULLs as values (a NULL prompt hash is stale
-        // against a real one).
-        var conditions: [TaskKind: (String, StatementArguments)] = [:]
-        for task in request.tasks {
-            var parts: [String] = []
-            var arguments = StatementArguments()
-            if !request.from.isEmpty {
-                parts.append("\(task)_status IN (\(Self.placeholders(request.from.count)))")
-                arguments += StatementArguments(request.from.map(\.rawValue).sorted())
-            }
-            if task == .annotation, let stale = request.staleAgainst {
-                parts.append("(annotation_status = 'completed' AND (model IS NOT ? OR prompt_hash IS NOT ?))")
-                arguments += [stale.model, stale.promptHash]
-            }
-            if !parts.isEmpty { conditions[task] = ("(" + parts.joined(separator: " OR ") + ")", arguments) }
-        }
-        guard !conditions.isEmpty else { return 0 }
-        let perTask = conditions.sorted { $0.key.rawValue < $1.key.rawValue }
-        let (idScope, idArguments) = Self.idScope(request.ids)
+        guard let plan = ResetPlan(request, differs: { "\($0) IS NOT ?" }) else { return 0 }
+        let stamp = Timestamp.databaseText(now)
         return try await write("reset tasks") { db in
-            var scope = "SELECT id FROM images WHERE (\(perTask.map(\.value.0).joined(separator: " OR ")))\(idScope) ORDER BY id"
-            var scopeArguments = perTask.reduce(StatementArguments()) { $0 + $1.value.1 } + idArguments
-            if let limit = request.limit {
-                scope += " LIMIT ?"
-                scopeArguments += [limit]
-            }
-            let ids = try Int64.fetchAll(db, sql: scope, arguments: scopeArguments)
+            let ids = try Int64.fetchAll(db, sql: plan.scope, arguments: StatementArguments(plan.scopeArguments))
             guard !ids.isEmpty else { return 0 }
-            for (task, (condition, arguments)) in perTask {
-                try db.execute(sql: """
-                    UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
-                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
-                    WHERE \(condition) AND id IN (\(Self.placeholders(ids.count)))
-                    """, arguments: [Timestamp.databaseText(now)] + arguments + StatementArguments(ids))
+            for entry in plan.perTask {
+                let (sql, arguments) = plan.update(entry, ids: ids, stamp: stamp)
+                try db.execute(sql: sql, arguments: StatementArguments(arguments))
             }
             return ids.count
         }

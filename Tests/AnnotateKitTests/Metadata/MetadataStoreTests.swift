@@ -80,18 +80,8 @@ import Testing
         let path = try Fixtures.temporaryDirectory("legacy").appendingPathComponent("legacy.db").path
         let legacy = try DatabaseQueue(path: path)
         try await legacy.write { db in
+            try db.execute(sql: Schema.sqlite[0].statements[0])
             try db.execute(sql: """
-                CREATE TABLE images (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    filename TEXT NOT NULL,
-                    s3_key_original TEXT NOT NULL UNIQUE,
-                    s3_key_thumbnail TEXT,
-                    annotation TEXT,
-                    annotation_status TEXT DEFAULT 'pending',
-                    thumbnail_status TEXT DEFAULT 'pending',
-                    uploaded_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-                    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
-                );
                 INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
                     VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00');
                 INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg');

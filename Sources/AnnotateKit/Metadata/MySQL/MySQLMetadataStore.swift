@@ -127,41 +127,14 @@ public final class MySQLMetadataStore: MetadataStore {
     // MARK: - Leases
 
     public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {
-        // Per task: "its status is one of `from`", or for --stale "a completed annotation by
-        // another model or prompt" (`<=>` compares NULLs as values).
-        var perTask: [(TaskKind, String, [SQLValue])] = []
-        for task in request.tasks.sorted(by: { $0.rawValue < $1.rawValue }) {
-            var parts: [String] = []
-            var arguments: [SQLValue] = []
-            if !request.from.isEmpty {
-                parts.append("\(task)_status IN (\(SQLFragments.placeholders(request.from.count)))")
-                arguments += request.from.map(\.rawValue).sorted().map { .text($0) }
-            }
-            if task == .annotation, let stale = request.staleAgainst {
-                parts.append("(annotation_status = 'completed' AND NOT (model <=> ? AND prompt_hash <=> ?))")
-                arguments += [.text(stale.model), .text(stale.promptHash)]
-            }
-            if !parts.isEmpty { perTask.append((task, "(" + parts.joined(separator: " OR ") + ")", arguments)) }
-        }
-        let conditions = perTask
-        guard !conditions.isEmpty else { return 0 }
-        let (idScope, idArguments) = SQLFragments.idScope(request.ids)
+        guard let plan = ResetPlan(request, differs: { "NOT (\($0) <=> ?)" }) else { return 0 }
         let stamp = Timestamp.databaseText(now)
         return try await transaction("reset tasks") { connection in
-            var scope = "SELECT id FROM images WHERE (\(conditions.map(\.1).joined(separator: " OR ")))\(idScope) ORDER BY id"
-            var scopeArguments = conditions.flatMap(\.2) + idArguments
-            if let limit = request.limit {
-                scope += " LIMIT ?"
-                scopeArguments.append(.integer(limit))
-            }
-            let ids = try connection.query(scope + " FOR UPDATE", scopeArguments).compactMap { $0.integer("id") }
+            let ids = try connection.query(plan.scope + " FOR UPDATE", plan.scopeArguments).compactMap { $0.integer("id") }
             guard !ids.isEmpty else { return 0 }
-            for (task, condition, arguments) in conditions {
-                try connection.execute("""
-                    UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
-                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
-                    WHERE \(condition) AND id IN (\(SQLFragments.placeholders(ids.count)))
-                    """, [.text(stamp)] + arguments + ids.map { .integer($0) })
+            for entry in plan.perTask {
+                let (sql, arguments) = plan.update(entry, ids: ids, stamp: stamp)
+                try connection.execute(sql, arguments)
             }
             return ids.count
         }
