@@ -15,7 +15,7 @@ SWIFT ?= swift
 # Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), MariaDB Connector/C, pkg-config.
 APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev pkg-config
 # The servers the tests run against (started and stopped by scripts/run-tests.sh).
-TEST_APT_PACKAGES := mariadb-server mariadb-client
+TEST_APT_PACKAGES := mariadb-server mariadb-client openssl
 # Only make bench needs these: vipsthumbnail, and Python for the baselines.
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
 DEMO_HOME := $(CURDIR)/.demo-home
