@@ -14,8 +14,9 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 # Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), MariaDB Connector/C, pkg-config.
 APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev pkg-config
-# The servers the tests run against (started and stopped by scripts/run-tests.sh).
-TEST_APT_PACKAGES := mariadb-server mariadb-client openssl
+# The servers the tests run against (started and stopped by scripts/run-tests.sh); SeaweedFS's S3
+# server comes from PyPI (scripts/weed-path.sh).
+TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl
 # Only make bench needs these: vipsthumbnail, and Python for the baselines.
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
 DEMO_HOME := $(CURDIR)/.demo-home
@@ -41,6 +42,7 @@ release: deps
 
 test-deps: deps
 	@scripts/install-packages.sh $(TEST_APT_PACKAGES)
+	@scripts/weed-path.sh >/dev/null
 
 test: test-deps
 	$(SWIFT) build --build-tests

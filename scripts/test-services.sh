@@ -2,10 +2,11 @@
 # Starts and stops the real servers the test suite runs against, under $ANNOTATE_TEST_SERVICES
 # (default /tmp/annotate-test-services), each on 127.0.0.1 and stopped by its PID.
 #
-#   scripts/test-services.sh start          start MariaDB (initialising its data directory once)
-#   scripts/test-services.sh stop           stop it
-#   scripts/test-services.sh restart-mariadb   stop and start MariaDB (the tests use this)
-#   scripts/test-services.sh running        exit 0 when MariaDB is running
+#   scripts/test-services.sh start          start MariaDB (initialising its data directory once) and
+#                                           SeaweedFS's S3 server (access key AKIATESTKEY)
+#   scripts/test-services.sh stop           stop both
+#   scripts/test-services.sh restart-mariadb | restart-s3 | stop-s3 | start-s3   (the tests use these)
+#   scripts/test-services.sh running        exit 0 when both are running
 #   scripts/test-services.sh env            print the variables the tests read, as shell exports
 #
 # `make test` runs start, the tests and stop. The servers need the packages `make deps` installs.
@@ -96,11 +97,53 @@ stop_mariadb() {
   rm -f "$MARIADB_DIR/server.pid"
 }
 
+S3_DIR="$ROOT/s3"
+S3_PORT="${ANNOTATE_TEST_S3_PORT:-8333}"
+
+s3_running() {
+  [ -f "$S3_DIR/weed.pid" ] && kill -0 "$(cat "$S3_DIR/weed.pid")" 2>/dev/null
+}
+
+start_s3() {
+  if s3_running; then return 0; fi
+  local weed; weed="$("$(dirname "$0")/weed-path.sh")"
+  mkdir -p "$S3_DIR/data"
+  cat >"$S3_DIR/s3.json" <<'JSON'
+{"identities":[{"name":"tester","credentials":[{"accessKey":"AKIATESTKEY","secretKey":"test-secret-key"}],
+  "actions":["Admin","Read","Write","List","Tagging"]}]}
+JSON
+  # weed mini: master, volume, filer and S3 in one process, bound to loopback only.
+  "$weed" mini -dir="$S3_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$S3_PORT" -s3.config="$S3_DIR/s3.json" \
+    -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 >"$S3_DIR/weed.log" 2>&1 &
+  echo $! >"$S3_DIR/weed.pid"
+  for _ in $(seq 240); do
+    curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && return 0
+    s3_running || { echo "SeaweedFS did not start; see $S3_DIR/weed.log" >&2; tail -20 "$S3_DIR/weed.log" >&2; exit 1; }
+    sleep 0.25
+  done
+  echo "SeaweedFS's S3 server did not answer within 60 s" >&2
+  exit 1
+}
+
+stop_s3() {
+  s3_running || { rm -f "$S3_DIR/weed.pid"; return 0; }
+  local pid; pid="$(cat "$S3_DIR/weed.pid")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$S3_DIR/weed.pid"
+}
+
 case "${1:-}" in
-  start) start_mariadb; drop_test_databases ;;
-  stop) stop_mariadb ;;
+  start) start_mariadb; drop_test_databases; start_s3 ;;
+  stop) stop_mariadb; stop_s3 ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
-  running) mariadb_running ;;
-  env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL' ANNOTATE_TEST_MYSQL_CA='$MARIADB_DIR/tls/ca.pem'" ;;
-  *) echo "usage: $0 start|stop|restart-mariadb|running|env" >&2; exit 64 ;;
+  start-s3) start_s3 ;;
+  stop-s3) stop_s3 ;;
+  restart-s3) stop_s3; start_s3 ;;
+  running) mariadb_running && s3_running ;;
+  env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL' ANNOTATE_TEST_MYSQL_CA='$MARIADB_DIR/tls/ca.pem'" \
+         "ANNOTATE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT' ANNOTATE_TEST_S3_ACCESS_KEY=AKIATESTKEY" \
+         "ANNOTATE_TEST_S3_SECRET_KEY=test-secret-key" ;;
+  *) echo "usage: $0 start|stop|restart-mariadb|start-s3|stop-s3|restart-s3|running|env" >&2; exit 64 ;;
 esac

@@ -18,14 +18,27 @@ public struct Components: Sendable {
             // Enough connections for every worker's store calls plus lease renewal.
             try MySQLMetadataStore(location: location, connections: configuration.jobs + configuration.annotationJobs + 2, logger: logger)
         }
-        let originals = try objectStore(configuration.store)
-        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore)
+        let s3 = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
+        let originals = try objectStore(configuration.store, s3: s3)
+        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore, s3: s3)
         return Components(configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger)
     }
 
-    private static func objectStore(_ location: StoreLocation) throws -> any ObjectStore {
+    private static func objectStore(_ location: StoreLocation, s3: S3Context) throws -> any ObjectStore {
         switch location {
-        case .file(let directory): try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
+        case .file(let directory):
+            try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
+        case .s3(let bucket, let prefix):
+            S3ObjectStore(settings: .init(bucket: bucket, prefix: prefix, endpoint: s3.endpoint, region: s3.region),
+                          credentials: s3.credentials, transport: s3.transport)
+        }
+    }
+
+    /// Checks that every S3 store answers to its credentials, so a wrong key, secret or bucket
+    /// stops a run (exit 69) before any work rather than failing each file.
+    public func verifyStores() async throws {
+        for store in [originals, thumbnails] {
+            if let s3 = store as? S3ObjectStore { try await s3.verify() }
         }
     }
 
@@ -80,5 +93,20 @@ public struct Components: Sendable {
         options.maxAttempts = configuration.maxAttempts
         options.lease = configuration.lease
         return options
+    }
+}
+
+/// What every S3 store of one run shares: one credential chain and one HTTP transport.
+private struct S3Context {
+    let credentials: AWSCredentialChain
+    let transport: URLSessionTransport
+    let region: String
+    let endpoint: URL?
+
+    init(_ settings: AWSSettings, connections: Int) {
+        transport = URLSessionTransport(maximumConnections: max(8, connections))
+        credentials = AWSCredentialChain(environment: settings.environment, transport: transport)
+        region = credentials.region()
+        endpoint = settings.endpoint
     }
 }

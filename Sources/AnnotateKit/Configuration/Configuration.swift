@@ -23,6 +23,23 @@ public struct Configuration: Sendable {
     public var lease: Duration
     /// Log level from `ANNOTATE_LOG_LEVEL` or `log-level` in the file (flags `--quiet`/`--verbose` win).
     public var logLevel: Logger.Level?
+    /// The standard AWS settings, for S3 stores.
+    public var aws: AWSSettings = AWSSettings(environment: [:])
+}
+
+/// The AWS variables S3 stores read: the credential chain's (kept as the environment it reads,
+/// `AWS_*` and `HOME` only), the region and a custom endpoint.
+public struct AWSSettings: Sendable {
+    public var environment: [String: String]
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).
+    public var endpoint: URL?
+
+    public init(environment: [String: String]) {
+        self.environment = environment.filter { $0.key.hasPrefix("AWS_") || $0.key == "HOME" }
+        let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
+        endpoint = ignore ? nil : ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].lazy
+            .compactMap { environment[$0] }.first { !$0.isEmpty }.flatMap(URL.init(string:))
+    }
 }
 
 /// Which annotator `process` uses.
@@ -129,7 +146,9 @@ extension Configuration {
         let store = try layers.value(.store, default: "file:\(home.appendingPathComponent("objects").path)") {
             text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
         }
-        let thumbnailStore = try layers.value(.thumbnailStore, default: store.description) {
+        // The original deployment named its thumbnail bucket in THUMBNAIL_BUCKET_NAME.
+        let thumbnailBucket = environment["THUMBNAIL_BUCKET_NAME"].flatMap { $0.isEmpty ? nil : "s3://\($0)" }
+        let thumbnailStore = try layers.value(.thumbnailStore, default: thumbnailBucket ?? store.description) {
             text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
         }
         let annotator = try layers.value(.annotator, default: AnnotatorChoice.gemini.rawValue) { text throws(ConfigurationProblem) in
@@ -181,7 +200,8 @@ extension Configuration {
             annotation: annotation,
             thumbnail: ThumbnailSpec(width: size.width, height: size.height, format: format, crop: crop),
             limits: IntakeLimits(maxBytes: maxBytes, maxPixels: maxPixels),
-            jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel)
+            jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel,
+            aws: AWSSettings(environment: environment))
     }
 
     /// `$XDG_DATA_HOME/annotate`, else `~/.local/share/annotate`.

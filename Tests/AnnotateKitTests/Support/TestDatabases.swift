@@ -95,11 +95,16 @@ enum TestDatabases {
         return "mysql://\(location.user)\(password)@\(location.host):\(location.port)/\(location.database)"
     }
 
-    /// Stops and starts the test server (through the script that started it). Spawned and
-    /// reaped directly: Foundation's Process can miss the exit of a script that leaves a daemon.
+    /// Stops and starts the test server (through the script that started it).
     static func restartServer() throws {
+        try runServicesScript("restart-mariadb")
+    }
+
+    /// Runs `scripts/test-services.sh COMMAND`. Spawned and reaped directly: Foundation's Process
+    /// can miss the exit of a script that leaves a daemon behind.
+    static func runServicesScript(_ command: String) throws {
         let script = Fixtures.repository.appendingPathComponent("scripts/test-services.sh").path
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart-mariadb"), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
         defer { argv.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -111,7 +116,7 @@ enum TestDatabases {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { throw TestServerMissing(message: "scripts/test-services.sh restart-mariadb failed") }
+        guard status == 0 else { throw TestServerMissing(message: "scripts/test-services.sh \(command) failed") }
     }
 }
 

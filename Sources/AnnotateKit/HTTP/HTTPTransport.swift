@@ -80,7 +80,11 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         let host = request.url.host.map { h in request.url.port.map { "\(h):\($0)" } ?? h } ?? request.url.absoluteString
         do {
-            let (data, response) = try await session.upload(for: urlRequest, from: request.body)
+            // A request without a body (GET, HEAD, DELETE) must not go as an upload: libcurl
+            // would send it with a body and fail the exchange.
+            let (data, response) = request.body.isEmpty && request.method != "PUT" && request.method != "POST"
+                ? try await session.data(for: urlRequest)
+                : try await session.upload(for: urlRequest, from: request.body)
             guard let http = response as? HTTPURLResponse else {
                 throw HTTPTransportError.interrupted(host: host, reason: "the answer was not HTTP")
             }
