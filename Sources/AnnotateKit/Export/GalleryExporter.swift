@@ -6,6 +6,14 @@ import Logging
 public struct GalleryExporter: Sendable {
     public enum Format: String, Sendable, CaseIterable { case html, json, csv }
 
+    /// How the export points at the images.
+    public enum Links: Sendable, Equatable {
+        /// Copies them in, so the export works offline from `file://`.
+        case copy
+        /// Presigned S3 URLs valid for this long (S3 stores only; nothing is copied).
+        case presign(expires: Duration)
+    }
+
     let metadata: any MetadataStore
     let originals: any ObjectStore
     let thumbnails: any ObjectStore
@@ -30,17 +38,28 @@ public struct GalleryExporter: Sendable {
     }
 
     /// Writes the export into `directory` (created if needed).
-    public func export(to directory: URL, format: Format) async throws -> Result {
+    public func export(to directory: URL, format: Format, links: Links = .copy) async throws -> Result {
+        if case .presign = links {
+            for store in [originals, thumbnails] where !(store is S3ObjectStore) {
+                throw ExportError.presignNeedsS3(store: store.displayName)
+            }
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let records = try await metadata.allRecords(filter: .all)
         var missing: [String] = []
         var files: [Int64: (thumbnail: String?, original: String?)] = [:]
         for record in records {
-            let thumbnail = try await copy(record.thumbnailKey, from: thumbnails, to: directory, folder: "thumbnails",
-                                           id: record.id, missing: &missing)
-            let original = try await copy(record.originalKey, from: originals, to: directory, folder: "originals",
-                                          id: record.id, missing: &missing)
-            files[record.id] = (thumbnail, original)
+            switch links {
+            case .copy:
+                let thumbnail = try await copy(record.thumbnailKey, from: thumbnails, to: directory, folder: "thumbnails",
+                                               id: record.id, missing: &missing)
+                let original = try await copy(record.originalKey, from: originals, to: directory, folder: "originals",
+                                              id: record.id, missing: &missing)
+                files[record.id] = (thumbnail, original)
+            case .presign(let expires):
+                files[record.id] = (try await presign(record.thumbnailKey, in: thumbnails, expires: expires),
+                                    try await presign(record.originalKey, in: originals, expires: expires))
+            }
         }
         let main: URL
         switch format {
@@ -57,6 +76,12 @@ public struct GalleryExporter: Sendable {
             try csv(records, files: files).write(to: main, atomically: true, encoding: .utf8)
         }
         return Result(mainFile: main, images: records.count, missingObjects: missing)
+    }
+
+    /// A presigned URL for one object, or nil when the record names none.
+    private func presign(_ key: String?, in store: any ObjectStore, expires: Duration) async throws -> String? {
+        guard let key, let objectKey = try? ObjectKey(key), let s3 = store as? S3ObjectStore else { return nil }
+        return try await s3.presignedURL(for: objectKey, expires: expires).absoluteString
     }
 
     /// Copies one object to `folder/<id>.<ext>`; returns the relative path, or nil when there is none.
@@ -100,12 +125,17 @@ public struct GalleryExporter: Sendable {
         try FileManager.default.createDirectory(at: imagesDirectory, withIntermediateDirectories: true)
         for record in records {
             let view = GalleryImageView(record, pageURL: "\(record.id).html",
-                                        thumbnailURL: files[record.id]?.thumbnail.map { "../" + $0 },
-                                        originalURL: files[record.id]?.original.map { "../" + $0 })
+                                        thumbnailURL: files[record.id]?.thumbnail.map(Self.fromImagePage),
+                                        originalURL: files[record.id]?.original.map(Self.fromImagePage))
             try renderer.image(view, homeURL: "../index.html")
                 .write(to: imagesDirectory.appendingPathComponent("\(record.id).html"), atomically: true, encoding: .utf8)
         }
         return directory.appendingPathComponent("index.html")
+    }
+
+    /// A link as seen from `images/<id>.html`: relative paths go up a level, URLs stay.
+    private static func fromImagePage(_ link: String) -> String {
+        link.hasPrefix("https://") || link.hasPrefix("http://") ? link : "../" + link
     }
 
     private func csv(_ records: [ImageRecord], files: [Int64: (thumbnail: String?, original: String?)]) -> String {
@@ -143,4 +173,18 @@ private struct ExportedRecord: Encodable {
         try c.encode(thumbnailFile, forKey: .thumbnail_file)
         try c.encode(originalFile, forKey: .original_file)
     }
+}
+
+/// Export failures that are the user's to fix.
+public enum ExportError: Error, CustomStringConvertible, ExitStatusProviding {
+    case presignNeedsS3(store: String)
+
+    public var description: String {
+        switch self {
+        case .presignNeedsS3(let store):
+            "--links presign needs S3 stores, and \(store) is not one; use --links copy"
+        }
+    }
+
+    public var exitStatus: ExitStatus { .usage }
 }

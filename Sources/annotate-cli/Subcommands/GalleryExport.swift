@@ -13,8 +13,11 @@ struct GalleryExport: AsyncParsableCommand {
     @Option(help: ArgumentHelp("html, json or csv. [default: html]", valueName: "format"))
     var format: String = "html"
 
-    @Option(help: ArgumentHelp("copy: copy thumbnails and originals into the output. [default: copy]", valueName: "mode"))
+    @Option(help: ArgumentHelp("copy: copy thumbnails and originals into the output; presign: link to them with presigned S3 URLs. [default: copy]", valueName: "mode"))
     var links: String = "copy"
+
+    @Option(help: ArgumentHelp("How long presigned URLs stay valid, 1s to 7d. [default: 7d]", valueName: "duration"))
+    var expires: String = "7d"
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
@@ -22,9 +25,16 @@ struct GalleryExport: AsyncParsableCommand {
         guard GalleryExporter.Format(rawValue: format) != nil else {
             throw ValidationError("--format takes html, json or csv, not \(format.debugDescription)")
         }
-        guard links == "copy" else {
-            throw ValidationError("--links takes copy (the only mode for file stores), not \(links.debugDescription)")
+        guard links == "copy" || links == "presign" else {
+            throw ValidationError("--links takes copy or presign, not \(links.debugDescription)")
         }
+        guard let duration = Quantity.duration(expires), duration >= .seconds(1), duration <= .seconds(604_800) else {
+            throw ValidationError("--expires takes a duration from 1s to 7d (S3's limit), e.g. 1h or 7d, not \(expires.debugDescription)")
+        }
+    }
+
+    var linkMode: GalleryExporter.Links {
+        links == "presign" ? .presign(expires: Quantity.duration(expires)!) : .copy
     }
 
     func run() async throws {
@@ -33,7 +43,9 @@ struct GalleryExport: AsyncParsableCommand {
             let output = Output(json: global.json, quiet: global.quiet)
             let exporter = GalleryExporter(metadata: components.metadata, originals: components.originals,
                                            thumbnails: components.thumbnails, logger: components.logger)
-            let result = try await exporter.export(to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!)
+            try await components.verifyStores()
+            let result = try await exporter.export(to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,
+                                                   links: linkMode)
             for key in result.missingObjects { output.message("annotate: object \(key) is missing from the store") }
             if global.json {
                 await output.result(json: ["path": result.mainFile.path, "images": String(result.images)])

@@ -46,6 +46,7 @@ struct Process: AsyncParsableCommand {
             var flags = processing.flagValues
             flags[.jobs] = jobs
             let components = try global.open(adding: flags)
+            try await components.verifyStores()
             let output = Output(json: global.json, quiet: global.quiet)
             var options = components.pipelineOptions()
             options.tasks = only.flatMap(TaskKind.init(rawValue:)).map { [$0] } ?? Set(TaskKind.allCases)

@@ -36,6 +36,7 @@ struct Upload: AsyncParsableCommand {
             flags[.maxBytes] = maxBytes
             flags[.maxPixels] = maxPixels
             let components = try global.open(adding: flags)
+            try await components.verifyStores()
             let output = Output(json: global.json, quiet: global.quiet)
             // With --process, a missing key or model stops here, before anything is uploaded.
             let pipeline = process ? try components.pipeline() : nil
