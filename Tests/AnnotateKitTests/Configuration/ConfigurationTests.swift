@@ -133,4 +133,20 @@ import Testing
         #expect(Timestamp.iso8601(date) == "2027-01-15T08:02:03Z")
         #expect(Timestamp.parse("2027-01-15T08:02:03.456Z") == date)
     }
+
+    @Test func s3StoresAndTheStandardAWSVariables() throws {
+        let configuration = try Configuration.resolve(flags: [.store: "s3://photos/tenant/a/"], environment: [
+            "THUMBNAIL_BUCKET_NAME": "photos-thumbs", "AWS_ENDPOINT_URL": "http://all:1", "AWS_ENDPOINT_URL_S3": "http://s3only:9000",
+            "AWS_SECRET_ACCESS_KEY": "s", "GEMINI_API_KEY": "not-for-aws", "HOME": "/home/u"])
+        #expect(configuration.store == .s3(bucket: "photos", prefix: "tenant/a"))
+        #expect(configuration.store.description == "s3://photos/tenant/a")
+        #expect(configuration.thumbnailStore == .s3(bucket: "photos-thumbs", prefix: ""))
+        #expect(configuration.aws.endpoint == URL(string: "http://s3only:9000"))
+        #expect(Set(configuration.aws.environment.keys) == ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SECRET_ACCESS_KEY", "HOME"])
+        let ignored = try Configuration.resolve(flags: [:], environment: ["AWS_ENDPOINT_URL": "http://x:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
+        #expect(ignored.aws.endpoint == nil)
+        for bad in ["s3://", "s3://UPPER", "s3://ab", "s3://-dash"] {
+            #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.store: bad], environment: [:]) }
+        }
+    }
 }

@@ -96,3 +96,72 @@ struct FailingTransport: HTTPTransport {
         return try await wrapping.send(request)
     }
 }
+
+/// Answers S3 rarely gives on demand, from a scripted fake on loopback: throttling that clears,
+/// CompleteMultipartUpload's 200 with an <Error> body, a skewed clock.
+@Suite struct S3ObjectStoreAnswerTests {
+    func store(_ server: LoopbackHTTPServer, configure: (inout S3ObjectStore.Settings) -> Void = { _ in }) -> S3ObjectStore {
+        let transport = URLSessionTransport(maximumConnections: 4)
+        var settings = S3ObjectStore.Settings(bucket: "fake-bucket", endpoint: URL(string: server.baseURL)!, region: "us-east-1")
+        configure(&settings)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "HOME": "/nonexistent"]
+        return S3ObjectStore(settings: settings, credentials: AWSCredentialChain(environment: environment, transport: transport), transport: transport)
+    }
+
+    static func xml(_ status: Int, _ body: String, headers: [String: String] = [:]) -> LoopbackHTTPServer.Response {
+        LoopbackHTTPServer.Response(status: status, headers: ["Content-Type": "application/xml"].merging(headers) { $1 }, body: Data(body.utf8))
+    }
+
+    @Test func throttlingIsRetriedUntilItClears() async throws {
+        let calls = Counter()
+        let server = try LoopbackHTTPServer { request in
+            #expect(request.headers["authorization"]?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIAFAKE/") ?? false)
+            #expect(request.headers["x-amz-content-sha256"] == SigV4.sha256Hex(request.body))
+            return calls.increment() < 3
+                ? Self.xml(503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+                : Self.xml(200, "")
+        }
+        try await store(server).put(Data("bytes".utf8), at: try ObjectKey("uploads/a.jpg"), contentType: "image/jpeg")
+        #expect(calls.increment() == 4, "two throttled answers, then success")
+    }
+
+    @Test func aCompleteAnsweredWith200AndAnErrorFailsAndAborts() async throws {
+        let aborted = Counter()
+        let server = try LoopbackHTTPServer { request in
+            switch (request.method, request.query) {
+            case ("POST", "uploads="):
+                return Self.xml(200, "<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>")
+            case ("PUT", let query) where query.contains("partNumber="):
+                return LoopbackHTTPServer.Response(status: 200, headers: ["ETag": "\"etag\""], body: Data())
+            case ("POST", "uploadId=upload-1"):
+                return Self.xml(200, "<?xml version=\"1.0\"?>\n  <Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>")
+            case ("DELETE", "uploadId=upload-1"):
+                _ = aborted.increment()
+                return LoopbackHTTPServer.Response(status: 204, body: Data())
+            default:
+                return Self.xml(400, "<Error><Code>Unexpected</Code><Message>\(request.method) \(request.query)</Message></Error>")
+            }
+        }
+        let store = store(server) { $0.multipartThreshold = 5 * 1024 * 1024; $0.partSize = 5 * 1024 * 1024 }
+        do {
+            try await store.put(Data(repeating: 1, count: 11 * 1024 * 1024), at: try ObjectKey("uploads/big.bin"), contentType: "image/jpeg")
+            Issue.record("an <Error> in a 200 answer must fail the upload")
+        } catch let error as ObjectStoreError {
+            #expect("\(error)".contains("InternalError") && "\(error)".contains("uploads/big.bin"))
+        }
+        #expect(aborted.increment() == 2, "the upload was aborted once")
+    }
+
+    @Test func aSkewedClockSaysToSynchroniseIt() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            Self.xml(403, "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>")
+        }
+        do {
+            _ = try await store(server).get(try ObjectKey("uploads/a.jpg"))
+            Issue.record("expected a refusal")
+        } catch let error as ObjectStoreError {
+            #expect("\(error)".contains("clock") && error.exitStatus == .unavailable)
+            #expect(!"\(error)".contains("fake-secret"))
+        }
+    }
+}
