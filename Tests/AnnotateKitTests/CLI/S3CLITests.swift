@@ -8,102 +8,104 @@ import Testing
 import Glibc
 #endif
 
-/// The binary against a real S3-compatible server: originals and thumbnails in two buckets,
-/// presigned exports, a wrong secret, and the server stopped in the middle of an upload batch.
-@Suite(.serialized) struct S3CLITests {
-    let binary: Binary
-    let originals: String
-    let thumbnails: String
+extension S3ServerSuites {
+    /// The binary against a real S3-compatible server: originals and thumbnails in two buckets,
+    /// presigned exports, a wrong secret, and the server stopped in the middle of an upload batch.
+    @Suite struct S3CLITests {
+        let binary: Binary
+        let originals: String
+        let thumbnails: String
 
-    init() async throws {
-        originals = try await TestS3.freshBucket()
-        thumbnails = try await TestS3.freshBucket()
-        var binary = Binary(home: try Fixtures.temporaryDirectory("s3-cli"))
-        binary.environment = try TestS3.server().environment
-        binary.environment["ANNOTATE_STORE"] = "s3://\(originals)"
-        // The original deployment's name for the thumbnail bucket.
-        binary.environment["THUMBNAIL_BUCKET_NAME"] = thumbnails
-        self.binary = binary
-    }
-
-    @Test func uploadProcessStatusAndExportWithTwoBuckets() async throws {
-        let upload = try binary.run(["upload", "--json", Fixtures.samples.path])
-        #expect(upload.status == 0, "\(upload.stderr)")
-        #expect(try upload.json().filter { $0["status"] as? String == "uploaded" }.count == 12)
-        let process = try binary.run(["process"])
-        #expect(process.status == 0, "\(process.stderr)")
-        let summary = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 12)
-
-        let originalKeys = try await TestS3.store(bucket: originals).list(prefix: "")
-        let thumbnailKeys = try await TestS3.store(bucket: thumbnails).list(prefix: "")
-        #expect(originalKeys.count == 12 && originalKeys.allSatisfy { $0.hasPrefix("uploads/") })
-        #expect(thumbnailKeys.count == 12 && thumbnailKeys.allSatisfy { $0.hasPrefix("thumbnails/") })
-
-        // A presigned export: links a plain HTTP client can fetch, nothing copied.
-        let out = try Fixtures.temporaryDirectory("presigned")
-        let export = try binary.run(["gallery-export", "--format", "json", "--links", "presign", "--expires", "1h", out.path])
-        #expect(export.status == 0, "\(export.stderr)")
-        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("gallery.json"))) as? [String: Any]
-        let images = try #require(document?["images"] as? [[String: Any]])
-        let link = try #require(images.first?["thumbnail_file"] as? String)
-        let endpoint = try TestS3.server().endpoint.absoluteString
-        #expect(link.hasPrefix(endpoint) && link.contains("X-Amz-Signature="))
-        let (bytes, response) = try await URLSession.shared.data(from: try #require(URL(string: link)))
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(bytes.starts(with: [0xFF, 0xD8]))
-        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("thumbnails").path))
-        let secret = try TestS3.server().secretKey
-        #expect(!export.stdout.contains(secret) && !export.stderr.contains(secret))
-
-        // The offline export copies from both buckets.
-        let copied = try Fixtures.temporaryDirectory("copied")
-        #expect(try binary.run(["gallery-export", copied.path]).status == 0)
-        #expect(FileManager.default.fileExists(atPath: copied.appendingPathComponent("thumbnails/1.jpg").path))
-    }
-
-    @Test func aWrongSecretStopsBeforeAnyWorkAndLeavesNoRecord() throws {
-        var wrong = binary
-        wrong.environment["AWS_SECRET_ACCESS_KEY"] = "Zq9-wrong-secret"
-        let result = try wrong.run(["upload", Fixtures.samples.appendingPathComponent("astronaut.jpg").path])
-        #expect(result.status == 69)
-        #expect(result.stderr.contains("SignatureDoesNotMatch") && result.stderr.contains(originals))
-        #expect(!result.stderr.contains("Zq9-wrong-secret") && !result.stdout.contains("Zq9-wrong-secret"))
-        let summary = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect(summary["total"] as? Int == 0)
-    }
-
-    @Test func theServerStoppingMidBatchFailsFilesClearlyAndLosesNothing() async throws {
-        let copies = try Fixtures.distinctCopies(of: "sunset-exif8.jpg", count: 80, into: try Fixtures.temporaryDirectory("s3-kill"))
-        let upload = binary.start(["upload", "--json", "--jobs", "2"] + copies.map(\.path))
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, upload.process.isRunning,
-              ((try? String(contentsOf: upload.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 15 {
-            usleep(10_000)
+        init() async throws {
+            originals = try await TestS3.freshBucket()
+            thumbnails = try await TestS3.freshBucket()
+            var binary = Binary(home: try Fixtures.temporaryDirectory("s3-cli"))
+            binary.environment = try TestS3.server().environment
+            binary.environment["ANNOTATE_STORE"] = "s3://\(originals)"
+            // The original deployment's name for the thumbnail bucket.
+            binary.environment["THUMBNAIL_BUCKET_NAME"] = thumbnails
+            self.binary = binary
         }
-        try TestS3.services("stop-s3")
-        defer { try? TestS3.services("start-s3") }
-        let result = upload.finish()
-        #expect(result.status == 1, "\(result.stderr)")
-        let lines = try result.json()
-        let rejected = lines.filter { $0["status"] as? String == "rejected" }
-        #expect(!rejected.isEmpty, "the stop must land mid-batch")
-        #expect(rejected.allSatisfy { ($0["reason"] as? String ?? "").contains("127.0.0.1:8333") && ($0["file"] as? String ?? "").hasSuffix(".jpg") })
-        try TestS3.services("start-s3")
 
-        // Every record has its object; a rerun uploads what failed and the batch completes.
-        let store = try TestS3.store(bucket: originals)
-        let records = try binary.run(["status", "--json"] + (1...80).map(String.init)).json()
-        for record in records {
-            let key = try ObjectKey(try #require(record["s3_key_original"] as? String))
-            #expect(try await store.exists(key), "record \(record["id"] ?? "?") without its object")
+        @Test func uploadProcessStatusAndExportWithTwoBuckets() async throws {
+            let upload = try binary.run(["upload", "--json", Fixtures.samples.path])
+            #expect(upload.status == 0, "\(upload.stderr)")
+            #expect(try upload.json().filter { $0["status"] as? String == "uploaded" }.count == 12)
+            let process = try binary.run(["process"])
+            #expect(process.status == 0, "\(process.stderr)")
+            let summary = try #require(try binary.run(["status", "--json"]).json().first)
+            #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 12)
+
+            let originalKeys = try await TestS3.store(bucket: originals).list(prefix: "")
+            let thumbnailKeys = try await TestS3.store(bucket: thumbnails).list(prefix: "")
+            #expect(originalKeys.count == 12 && originalKeys.allSatisfy { $0.hasPrefix("uploads/") })
+            #expect(thumbnailKeys.count == 12 && thumbnailKeys.allSatisfy { $0.hasPrefix("thumbnails/") })
+
+            // A presigned export: links a plain HTTP client can fetch, nothing copied.
+            let out = try Fixtures.temporaryDirectory("presigned")
+            let export = try binary.run(["gallery-export", "--format", "json", "--links", "presign", "--expires", "1h", out.path])
+            #expect(export.status == 0, "\(export.stderr)")
+            let document = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("gallery.json"))) as? [String: Any]
+            let images = try #require(document?["images"] as? [[String: Any]])
+            let link = try #require(images.first?["thumbnail_file"] as? String)
+            let endpoint = try TestS3.server().endpoint.absoluteString
+            #expect(link.hasPrefix(endpoint) && link.contains("X-Amz-Signature="))
+            let (bytes, response) = try await URLSession.shared.data(from: try #require(URL(string: link)))
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(bytes.starts(with: [0xFF, 0xD8]))
+            #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("thumbnails").path))
+            let secret = try TestS3.server().secretKey
+            #expect(!export.stdout.contains(secret) && !export.stderr.contains(secret))
+
+            // The offline export copies from both buckets.
+            let copied = try Fixtures.temporaryDirectory("copied")
+            #expect(try binary.run(["gallery-export", copied.path]).status == 0)
+            #expect(FileManager.default.fileExists(atPath: copied.appendingPathComponent("thumbnails/1.jpg").path))
         }
-        let rerun = try binary.run(["upload", "--json"] + copies.map(\.path))
-        #expect(rerun.status == 0, "\(rerun.stderr)")
-        #expect(try rerun.json().filter { $0["status"] as? String == "uploaded" }.count == rejected.count)
-        #expect(try binary.run(["process", "--only", "thumbnail"]).status == 0)
-        let summary = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect(summary["total"] as? Int == 80)
-        #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 80)
+
+        @Test func aWrongSecretStopsBeforeAnyWorkAndLeavesNoRecord() throws {
+            var wrong = binary
+            wrong.environment["AWS_SECRET_ACCESS_KEY"] = "Zq9-wrong-secret"
+            let result = try wrong.run(["upload", Fixtures.samples.appendingPathComponent("astronaut.jpg").path])
+            #expect(result.status == 69)
+            #expect(result.stderr.contains("SignatureDoesNotMatch") && result.stderr.contains(originals))
+            #expect(!result.stderr.contains("Zq9-wrong-secret") && !result.stdout.contains("Zq9-wrong-secret"))
+            let summary = try #require(try binary.run(["status", "--json"]).json().first)
+            #expect(summary["total"] as? Int == 0)
+        }
+
+        @Test func theServerStoppingMidBatchFailsFilesClearlyAndLosesNothing() async throws {
+            let copies = try Fixtures.distinctCopies(of: "sunset-exif8.jpg", count: 80, into: try Fixtures.temporaryDirectory("s3-kill"))
+            let upload = binary.start(["upload", "--json", "--jobs", "2"] + copies.map(\.path))
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, upload.process.isRunning,
+                  ((try? String(contentsOf: upload.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 15 {
+                usleep(10_000)
+            }
+            try TestS3.services("stop-s3")
+            defer { try? TestS3.services("start-s3") }
+            let result = upload.finish()
+            #expect(result.status == 1, "\(result.stderr)")
+            let lines = try result.json()
+            let rejected = lines.filter { $0["status"] as? String == "rejected" }
+            #expect(!rejected.isEmpty, "the stop must land mid-batch")
+            #expect(rejected.allSatisfy { ($0["reason"] as? String ?? "").contains("127.0.0.1:8333") && ($0["file"] as? String ?? "").hasSuffix(".jpg") })
+            try TestS3.services("start-s3")
+
+            // Every record has its object; a rerun uploads what failed and the batch completes.
+            let store = try TestS3.store(bucket: originals)
+            let records = try binary.run(["status", "--json"] + (1...80).map(String.init)).json()
+            for record in records {
+                let key = try ObjectKey(try #require(record["s3_key_original"] as? String))
+                #expect(try await store.exists(key), "record \(record["id"] ?? "?") without its object")
+            }
+            let rerun = try binary.run(["upload", "--json"] + copies.map(\.path))
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            #expect(try rerun.json().filter { $0["status"] as? String == "uploaded" }.count == rejected.count)
+            #expect(try binary.run(["process", "--only", "thumbnail"]).status == 0)
+            let summary = try #require(try binary.run(["status", "--json"]).json().first)
+            #expect(summary["total"] as? Int == 80)
+            #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 80)
+        }
     }
 }

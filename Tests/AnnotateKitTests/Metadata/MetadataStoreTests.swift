@@ -3,66 +3,72 @@ import GRDB
 import Testing
 @testable import AnnotateKit
 
-/// The conformance checks, run unchanged on every backend.
-@Suite struct MetadataStoreTests {
-    static let backends = Backend.allCases
+/// The suites that use the shared MariaDB test server. One of them restarts the server mid-run,
+/// so they run one at a time (nested suites inherit `.serialized`).
+@Suite(.serialized) enum MariaDBServerSuites {}
 
-    func store(_ backend: Backend) throws -> any MetadataStore { try backend.makeDatabase().open() }
+extension MariaDBServerSuites {
+    /// The conformance checks, run unchanged on every backend.
+    @Suite struct MetadataStoreTests {
+        static let backends = Backend.allCases
 
-    @Test(arguments: backends) func insertsAndDeduplicates(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try store(backend))
-    }
-    @Test(arguments: backends) func claimsAreExclusive(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try store(backend))
-    }
-    @Test(arguments: backends) func outcomesAreIndependent(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.outcomesNeverTouchTheOtherTask(try store(backend))
-    }
-    @Test(arguments: backends) func leasesExpire(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.expiredLeasesPassToAnotherWorker(try store(backend))
-    }
-    @Test(arguments: backends) func leasesRenew(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.renewedLeasesStayWithTheirWorker(try store(backend))
-    }
-    @Test(arguments: backends) func retries(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.retriesWaitThenGiveUp(try store(backend))
-    }
-    @Test(arguments: backends) func attemptsRunOut(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try store(backend))
-    }
-    @Test(arguments: backends) func resets(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.resetGivesFinishedTasksAFreshStart(try store(backend))
-    }
-    @Test(arguments: backends) func releases(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.releasedLeasesAreClaimableAtOnce(try store(backend))
-    }
-    @Test(arguments: backends) func summaries(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.listsSummariesAndFilters(try store(backend))
-    }
-    @Test(arguments: backends) func textRoundTrips(_ backend: Backend) async throws {
-        try await MetadataStoreConformance.textRoundTripsExactly(try store(backend))
-    }
+        func store(_ backend: Backend) throws -> any MetadataStore { try backend.makeDatabase().open() }
 
-    @Test(arguments: backends) func claimsAreExclusiveAcrossConnections(_ backend: Backend) async throws {
-        // Separate stores on one database behave like separate processes: separate connections.
-        let database = try backend.makeDatabase()
-        let stores = try (0..<4).map { _ in try database.open() }
-        try await MetadataStoreConformance.insert(stores[0], count: 30)
-        let pairs = try await withThrowingTaskGroup(of: [String].self) { group in
-            for (n, store) in stores.enumerated() {
-                group.addTask {
-                    var mine: [String] = []
-                    while case let batch = try await store.claim(MetadataStoreConformance.request("w\(n)", limit: 2), at: Date()), !batch.isEmpty {
-                        mine += batch.flatMap { image in image.tasks.map { "\(image.record.id)-\($0)" } }
-                    }
-                    return mine
-                }
-            }
-            return try await group.reduce(into: [String]()) { $0 += $1 }
+        @Test(arguments: backends) func insertsAndDeduplicates(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try store(backend))
         }
-        #expect(pairs.count == 60 && Set(pairs).count == 60)
-        #expect(try await stores[1].summary().annotation == [.processing: 30])
-        try await MetadataStoreConformance.summaryMatchesTheRecords(stores[2])
+        @Test(arguments: backends) func claimsAreExclusive(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try store(backend))
+        }
+        @Test(arguments: backends) func outcomesAreIndependent(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.outcomesNeverTouchTheOtherTask(try store(backend))
+        }
+        @Test(arguments: backends) func leasesExpire(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.expiredLeasesPassToAnotherWorker(try store(backend))
+        }
+        @Test(arguments: backends) func leasesRenew(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.renewedLeasesStayWithTheirWorker(try store(backend))
+        }
+        @Test(arguments: backends) func retries(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.retriesWaitThenGiveUp(try store(backend))
+        }
+        @Test(arguments: backends) func attemptsRunOut(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try store(backend))
+        }
+        @Test(arguments: backends) func resets(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.resetGivesFinishedTasksAFreshStart(try store(backend))
+        }
+        @Test(arguments: backends) func releases(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.releasedLeasesAreClaimableAtOnce(try store(backend))
+        }
+        @Test(arguments: backends) func summaries(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.listsSummariesAndFilters(try store(backend))
+        }
+        @Test(arguments: backends) func textRoundTrips(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.textRoundTripsExactly(try store(backend))
+        }
+
+        @Test(arguments: backends) func claimsAreExclusiveAcrossConnections(_ backend: Backend) async throws {
+            // Separate stores on one database behave like separate processes: separate connections.
+            let database = try backend.makeDatabase()
+            let stores = try (0..<4).map { _ in try database.open() }
+            try await MetadataStoreConformance.insert(stores[0], count: 30)
+            let pairs = try await withThrowingTaskGroup(of: [String].self) { group in
+                for (n, store) in stores.enumerated() {
+                    group.addTask {
+                        var mine: [String] = []
+                        while case let batch = try await store.claim(MetadataStoreConformance.request("w\(n)", limit: 2), at: Date()), !batch.isEmpty {
+                            mine += batch.flatMap { image in image.tasks.map { "\(image.record.id)-\($0)" } }
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(pairs.count == 60 && Set(pairs).count == 60)
+            #expect(try await stores[1].summary().annotation == [.processing: 30])
+            try await MetadataStoreConformance.summaryMatchesTheRecords(stores[2])
+        }
     }
 }
 

@@ -5,78 +5,84 @@ import FoundationNetworking
 import Testing
 @testable import AnnotateKit
 
-/// `S3ObjectStore` against a real S3-compatible server (SeaweedFS on loopback), which checks
-/// every signature.
-@Suite struct S3ObjectStoreTests {
-    func makeStore(prefix: String = "") async throws -> S3ObjectStore {
-        try TestS3.store(bucket: try await TestS3.freshBucket(), prefix: prefix)
-    }
+/// The suites that use the shared S3 test server. One of them stops the server mid-run, so they
+/// run one at a time (nested suites inherit `.serialized`).
+@Suite(.serialized) enum S3ServerSuites {}
 
-    @Test func conformsRoundTrip() async throws { try await ObjectStoreConformance.roundTrips(try await makeStore()) }
-    @Test func conformsMissing() async throws { try await ObjectStoreConformance.missingObjectsAreNamed(try await makeStore()) }
-    @Test func conformsUnusualKeys() async throws { try await ObjectStoreConformance.keysWithUnusualCharactersRoundTrip(try await makeStore()) }
-
-    @Test func prefixesRangesAndListingsWithContinuation() async throws {
-        let store = try await makeStore(prefix: "tenant/a")
-        for n in 0..<5 { try await store.put(Data("object \(n)".utf8), at: try ObjectKey("uploads/\(n).jpg"), contentType: "image/jpeg") }
-        #expect(try await store.list(prefix: "uploads/", pageSize: 2) == (0..<5).map { "uploads/\($0).jpg" })
-        #expect(try await store.get(try ObjectKey("uploads/3.jpg"), range: 2...4) == Data("jec".utf8))
-        // The prefix is really part of the key in the bucket.
-        let whole = try TestS3.store(bucket: store.settings.bucket)
-        #expect(try await whole.exists(try ObjectKey("tenant/a/uploads/0.jpg")))
-    }
-
-    @Test func largeObjectsGoUpInPartsAndReadBackIdentical() async throws {
-        let store = try await makeStore()
-        var generator = SystemRandomNumberGenerator()
-        let bytes = Data((0..<(64 * 1024 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
-        let key = try ObjectKey("uploads/big.bin")
-        try await store.put(bytes, at: key, contentType: "application/octet-stream")
-        #expect(try await store.get(key) == bytes)
-        #expect(try await store.unfinishedMultipartUploads() == 0)
-    }
-
-    @Test func aFailedMultipartUploadIsAbortedLeavingNoParts() async throws {
-        let bucket = try await TestS3.freshBucket()
-        let failing = FailingTransport(wrapping: URLSessionTransport(maximumConnections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
-        let store = try TestS3.store(bucket: bucket, transport: failing) { $0.multipartThreshold = 5 * 1024 * 1024; $0.partSize = 5 * 1024 * 1024 }
-        let bytes = Data(repeating: 7, count: 16 * 1024 * 1024)
-        await #expect(throws: ObjectStoreError.self) { try await store.put(bytes, at: try ObjectKey("uploads/broken.bin"), contentType: "image/jpeg") }
-        #expect(try await TestS3.store(bucket: bucket).unfinishedMultipartUploads() == 0)
-        #expect(try await TestS3.store(bucket: bucket).exists(try ObjectKey("uploads/broken.bin")) == false)
-    }
-
-    @Test func presignedURLsWorkWithAPlainClientUntilTheyExpire() async throws {
-        let store = try await makeStore()
-        let key = try ObjectKey("uploads/shared photo+1.jpg")
-        try await store.put(Data("shared bytes".utf8), at: key, contentType: "image/jpeg")
-        let url = try await store.presignedURL(for: key, expires: .seconds(2))
-        let (data, response) = try await URLSession.shared.data(from: url)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(data == Data("shared bytes".utf8))
-        try await Task.sleep(for: .seconds(3))
-        let (_, expired) = try await URLSession.shared.data(from: url)
-        #expect((expired as? HTTPURLResponse)?.statusCode == 403)
-    }
-
-    @Test func aWrongSecretOrAMissingBucketIsNamedAndStopsTheRun() async throws {
-        let bucket = try await TestS3.freshBucket()
-        let wrong = try TestS3.store(bucket: bucket, secret: "Zq9-wrong-secret-value")
-        do {
-            try await wrong.verify()
-            Issue.record("a wrong secret key must be refused")
-        } catch let error as ObjectStoreError {
-            #expect("\(error)".contains("SignatureDoesNotMatch") && "\(error)".contains("AWS_SECRET_ACCESS_KEY"))
-            #expect(!"\(error)".contains("Zq9-wrong-secret-value"))
-            #expect(error.exitStatus == .unavailable)
+extension S3ServerSuites {
+    /// `S3ObjectStore` against a real S3-compatible server (SeaweedFS on loopback), which checks
+    /// every signature.
+    @Suite struct S3ObjectStoreTests {
+        func makeStore(prefix: String = "") async throws -> S3ObjectStore {
+            try TestS3.store(bucket: try await TestS3.freshBucket(), prefix: prefix)
         }
-        let absent = "annotate-absent-\(UUID().uuidString.prefix(8).lowercased())"
-        let missing = try TestS3.store(bucket: absent)
-        do {
-            try await missing.verify()
-            Issue.record("a missing bucket must be named")
-        } catch let error as ObjectStoreError {
-            #expect("\(error)".contains(absent) && "\(error)".contains("NoSuchBucket"), "\(error)")
+
+        @Test func conformsRoundTrip() async throws { try await ObjectStoreConformance.roundTrips(try await makeStore()) }
+        @Test func conformsMissing() async throws { try await ObjectStoreConformance.missingObjectsAreNamed(try await makeStore()) }
+        @Test func conformsUnusualKeys() async throws { try await ObjectStoreConformance.keysWithUnusualCharactersRoundTrip(try await makeStore()) }
+
+        @Test func prefixesRangesAndListingsWithContinuation() async throws {
+            let store = try await makeStore(prefix: "tenant/a")
+            for n in 0..<5 { try await store.put(Data("object \(n)".utf8), at: try ObjectKey("uploads/\(n).jpg"), contentType: "image/jpeg") }
+            #expect(try await store.list(prefix: "uploads/", pageSize: 2) == (0..<5).map { "uploads/\($0).jpg" })
+            #expect(try await store.get(try ObjectKey("uploads/3.jpg"), range: 2...4) == Data("jec".utf8))
+            // The prefix is really part of the key in the bucket.
+            let whole = try TestS3.store(bucket: store.settings.bucket)
+            #expect(try await whole.exists(try ObjectKey("tenant/a/uploads/0.jpg")))
+        }
+
+        @Test func largeObjectsGoUpInPartsAndReadBackIdentical() async throws {
+            let store = try await makeStore()
+            var generator = SystemRandomNumberGenerator()
+            let bytes = Data((0..<(64 * 1024 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
+            let key = try ObjectKey("uploads/big.bin")
+            try await store.put(bytes, at: key, contentType: "application/octet-stream")
+            #expect(try await store.get(key) == bytes)
+            #expect(try await store.unfinishedMultipartUploads() == 0)
+        }
+
+        @Test func aFailedMultipartUploadIsAbortedLeavingNoParts() async throws {
+            let bucket = try await TestS3.freshBucket()
+            let failing = FailingTransport(wrapping: URLSessionTransport(maximumConnections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
+            let store = try TestS3.store(bucket: bucket, transport: failing) { $0.multipartThreshold = 5 * 1024 * 1024; $0.partSize = 5 * 1024 * 1024 }
+            let bytes = Data(repeating: 7, count: 16 * 1024 * 1024)
+            await #expect(throws: ObjectStoreError.self) { try await store.put(bytes, at: try ObjectKey("uploads/broken.bin"), contentType: "image/jpeg") }
+            #expect(try await TestS3.store(bucket: bucket).unfinishedMultipartUploads() == 0)
+            #expect(try await TestS3.store(bucket: bucket).exists(try ObjectKey("uploads/broken.bin")) == false)
+        }
+
+        @Test func presignedURLsWorkWithAPlainClientUntilTheyExpire() async throws {
+            let store = try await makeStore()
+            let key = try ObjectKey("uploads/shared photo+1.jpg")
+            try await store.put(Data("shared bytes".utf8), at: key, contentType: "image/jpeg")
+            let url = try await store.presignedURL(for: key, expires: .seconds(2))
+            let (data, response) = try await URLSession.shared.data(from: url)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(data == Data("shared bytes".utf8))
+            try await Task.sleep(for: .seconds(3))
+            let (_, expired) = try await URLSession.shared.data(from: url)
+            #expect((expired as? HTTPURLResponse)?.statusCode == 403)
+        }
+
+        @Test func aWrongSecretOrAMissingBucketIsNamedAndStopsTheRun() async throws {
+            let bucket = try await TestS3.freshBucket()
+            let wrong = try TestS3.store(bucket: bucket, secret: "Zq9-wrong-secret-value")
+            do {
+                try await wrong.verify()
+                Issue.record("a wrong secret key must be refused")
+            } catch let error as ObjectStoreError {
+                #expect("\(error)".contains("SignatureDoesNotMatch") && "\(error)".contains("AWS_SECRET_ACCESS_KEY"))
+                #expect(!"\(error)".contains("Zq9-wrong-secret-value"))
+                #expect(error.exitStatus == .unavailable)
+            }
+            let absent = "annotate-absent-\(UUID().uuidString.prefix(8).lowercased())"
+            let missing = try TestS3.store(bucket: absent)
+            do {
+                try await missing.verify()
+                Issue.record("a missing bucket must be named")
+            } catch let error as ObjectStoreError {
+                #expect("\(error)".contains(absent) && "\(error)".contains("NoSuchBucket"), "\(error)")
+            }
         }
     }
 }
