@@ -26,6 +26,14 @@ public struct PipelineOptions: Sendable {
     public var retryPolicy: RetryPolicy = .standard
     /// This worker's name in leases.
     public var worker: String = PipelineOptions.defaultWorkerName()
+    /// Keep claiming new work until stopped (`--watch`). Idle, it polls every `pollInterval`,
+    /// backing off to `maxPollInterval` while nothing comes.
+    public var watch = false
+    public var pollInterval: Duration = .seconds(1)
+    public var maxPollInterval: Duration = .seconds(30)
+    /// Ends the run: claiming stops, work in flight gets `grace` to finish, the rest is released.
+    public var stop: StopSignal?
+    public var grace: Duration = .seconds(30)
 
     public init() {}
 
@@ -68,11 +76,29 @@ public struct Pipeline: Sendable {
         }
         let run = Run(pipeline: self, options: options, report: report)
         do {
-            let summary = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await run.renewLeasesForever() }
+            // The first child to end decides: the work runs out (or drains after a stop), or the
+            // grace period after a stop runs out first and everything still running is cancelled.
+            return try await withThrowingTaskGroup(of: RunSummary?.self) { group in
+                group.addTask { try await run.claimAndProcess() }
+                group.addTask { try await run.renewLeasesForever(); return nil }
+                if let stop = options.stop {
+                    group.addTask {
+                        await stop.wait()
+                        try await Task.sleep(for: options.grace)
+                        throw GracePeriodOver()
+                    }
+                }
                 defer { group.cancelAll() }
-                return try await run.claimAndProcess()
+                while let result = try await group.next() {
+                    if let summary = result { return summary }
+                }
+                return run.tally.summary
             }
+        } catch is GracePeriodOver {
+            logger.warning("the grace period ran out; unfinished tasks go back to pending", metadata: ["grace": "\(options.grace)"])
+            try? await metadata.releaseLeases(worker: options.worker, at: Date())
+            var summary = run.tally.summary
+            summary.stopped = true
             return summary
         } catch {
             // Whatever is still leased goes back to pending at once rather than after the lease.
@@ -82,6 +108,17 @@ public struct Pipeline: Sendable {
     }
 }
 
+/// The stop request's grace period ended before the work in flight did.
+private struct GracePeriodOver: Error {}
+
+/// The run's counts so far, readable after the run was cancelled.
+private final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = RunSummary()
+    var summary: RunSummary { lock.withLock { current } }
+    func update(_ change: (inout RunSummary) -> Void) { lock.withLock { change(&current) } }
+}
+
 /// One run's state and its two loops.
 private struct Run: Sendable {
     let pipeline: Pipeline
@@ -89,6 +126,7 @@ private struct Run: Sendable {
     let report: @Sendable (TaskReport) async -> Void
     let thumbnailPermits: AsyncSemaphore
     let annotationPermits: AsyncSemaphore
+    let tally = Tally()
 
     init(pipeline: Pipeline, options: PipelineOptions, report: @escaping @Sendable (TaskReport) async -> Void) {
         self.pipeline = pipeline
@@ -119,12 +157,22 @@ private struct Run: Sendable {
     func claimAndProcess() async throws -> RunSummary {
         let capacity = options.jobs + options.annotationJobs
         let limit = options.limit ?? Int.max
-        var summary = RunSummary()
         try await withThrowingTaskGroup(of: [TaskOutcomeReport].self) { group in
             var running = 0
             var seen = Set<Int64>()
+            var idle = options.pollInterval
             while true {
                 try Task.checkCancellation()
+                let stopping = options.stop?.isRequested ?? false
+                if stopping {
+                    // Claim nothing more; let what is in flight finish (the grace period bounds it).
+                    guard running > 0 else { break }
+                    if let outcomes = try await group.next() {
+                        running -= 1
+                        tally.update { $0.add(outcomes) }
+                    }
+                    continue
+                }
                 let atLimit = seen.count >= limit
                 let scope = atLimit ? Array(seen) : options.ids
                 let room = atLimit ? capacity - running : min(capacity - running, limit - seen.count)
@@ -138,23 +186,33 @@ private struct Run: Sendable {
                         claimedNow += 1
                     }
                     running += claimedNow
+                    if claimedNow > 0 { idle = options.pollInterval }
                 }
-                summary.images = seen.count
+                tally.update { $0.images = seen.count }
                 if running == 0 {
-                    guard let next = try await metadata.nextRetry(tasks: options.tasks, ids: scope) else { break }
-                    let wait = next.timeIntervalSinceNow
-                    if wait > 0 {
-                        logger.info("waiting to retry", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
-                        try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 10))
+                    let next = try await metadata.nextRetry(tasks: options.tasks, ids: scope)
+                    guard next != nil || options.watch else { break }
+                    // Sleep until the next retry is due, or (watching) until the next poll, whichever
+                    // comes first; idle polls back off while nothing arrives.
+                    var wait = next.map { Duration.milliseconds(Int64(max(0, $0.timeIntervalSinceNow) * 1000) + 10) } ?? idle
+                    if options.watch {
+                        wait = min(wait, idle)
+                        idle = min(idle * 2, options.maxPollInterval)
+                    }
+                    if wait > .milliseconds(10) {
+                        logger.debug("waiting for work", metadata: ["seconds": "\(wait.seconds)"])
+                        if let stop = options.stop { await stop.sleep(for: wait) } else { try await Task.sleep(for: wait) }
                     }
                     continue
                 }
                 if claimedNow == 0 || running >= capacity, let outcomes = try await group.next() {
                     running -= 1
-                    summary.add(outcomes)
+                    tally.update { $0.add(outcomes) }
                 }
             }
         }
+        var summary = tally.summary
+        summary.stopped = options.stop?.isRequested ?? false
         return summary
     }
 
@@ -236,6 +294,9 @@ private struct Run: Sendable {
 
     /// Records the outcome (if this worker still holds the lease) and reports finished tasks.
     private func finish(_ record: ImageRecord, _ task: TaskKind, _ result: TaskResult) async throws -> TaskOutcomeReport {
+        // Cancelled (the grace period after a stop ran out): record nothing; the run releases the
+        // lease, so the task is simply pending again, its attempt not counted.
+        try Task.checkCancellation()
         let outcome: TaskOutcome.Result
         switch result {
         case .success(let done):

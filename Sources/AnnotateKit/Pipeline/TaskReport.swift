@@ -16,6 +16,8 @@ public struct RunSummary: Sendable, Equatable {
     public var retried = 0
     /// Images leased in this run.
     public var images = 0
+    /// The run ended on a stop request (SIGINT/SIGTERM) rather than for lack of work.
+    public var stopped = false
 
     public var failedCount: Int { failed.values.reduce(0, +) }
     public var completedCount: Int { completed.values.reduce(0, +) }

@@ -31,6 +31,12 @@ struct Process: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Thumbnail workers. [default: cores]", valueName: "n"))
     var jobs: String?
 
+    @Flag(help: "Keep claiming new work as it arrives until SIGINT/SIGTERM (polling, with backoff while idle).")
+    var watch = false
+
+    @Option(help: ArgumentHelp("After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
+    var grace: String = "30s"
+
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
@@ -39,6 +45,10 @@ struct Process: AsyncParsableCommand {
             throw ValidationError("--only takes annotation or thumbnail, not \(only.debugDescription)")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard Quantity.duration(grace) != nil else {
+            throw ValidationError("--grace takes a duration such as 30s or 2m, not \(grace.debugDescription)")
+        }
+        if watch && !ids.isEmpty { throw ValidationError("--watch claims any new work; it takes no ids") }
     }
 
     func run() async throws {
@@ -54,6 +64,10 @@ struct Process: AsyncParsableCommand {
             options.retryFailed = retryFailed
             options.reprocess = reprocess
             options.stale = stale
+            options.watch = watch
+            options.grace = Quantity.duration(grace)!
+            let signals = StopOnSignals()
+            options.stop = signals.stop
             let pipeline = try components.pipeline(tasks: options.tasks)
             var unknown: [Int64] = []
             if !ids.isEmpty {
@@ -63,10 +77,16 @@ struct Process: AsyncParsableCommand {
                 options.ids = ids.filter { known.contains($0) }
             }
             var failed = !unknown.isEmpty
+            var stopped = false
             if options.ids?.isEmpty != true {
-                failed = try await ProcessRunner(output: output).run(pipeline, options: options).failedCount > 0 || failed
+                let summary = try await ProcessRunner(output: output).run(pipeline, options: options)
+                failed = summary.failedCount > 0 || failed
+                stopped = summary.stopped
             }
-            if failed { throw ExitCode(.itemsFailed) }
+            withExtendedLifetime(signals) {}
+            // A watcher's normal end is a signal; a batch cut short by one did not do everything asked.
+            if stopped && !watch { throw ExitCode(130) }
+            if failed && !watch { throw ExitCode(.itemsFailed) }
         }
     }
 }
