@@ -34,6 +34,24 @@ public struct Components: Sendable {
         }
     }
 
+    /// The key, in the originals store, of an object an S3 event names. An event about another
+    /// bucket, or outside the store's prefix, is refused with the reason.
+    public func originalKey(for object: CreatedObject) throws -> ObjectKey {
+        var key = object.key
+        if case .s3(let bucket, let prefix) = configuration.store {
+            guard object.bucket == bucket else {
+                throw S3Event.EventError("the event is about the bucket \(object.bucket), but the originals store is \(configuration.store)")
+            }
+            if !prefix.isEmpty {
+                guard key.hasPrefix(prefix + "/") else {
+                    throw S3Event.EventError("the object \(key) is outside the store's prefix \(prefix)/")
+                }
+                key.removeFirst(prefix.count + 1)
+            }
+        }
+        return try ObjectKey(key)
+    }
+
     /// Checks that every S3 store answers to its credentials, so a wrong key, secret or bucket
     /// stops a run (exit 69) before any work rather than failing each file.
     public func verifyStores() async throws {

@@ -16,6 +16,13 @@ public struct UploadResult: Sendable, Equatable {
     /// Why it was rejected or skipped.
     public var reason: String?
 
+    public init(file: String, status: Status, id: Int64?, reason: String?) {
+        self.file = file
+        self.status = status
+        self.id = id
+        self.reason = reason
+    }
+
     static func rejected(_ file: String, _ reason: String) -> UploadResult {
         UploadResult(file: file, status: .rejected, id: nil, reason: reason)
     }
@@ -60,6 +67,55 @@ public struct Uploader: Sendable {
         return results.map { $0! }
     }
 
+    /// The checks every image passes before it gets a record: the type from its bytes, the header
+    /// (never the pixels) against the pixel limit, and its hash.
+    private func inspect(_ data: Data) async throws -> (ImageFormat, ImageHeader, String) {
+        guard let format = ImageFormat(sniffing: data) else {
+            throw IntakeProblem.notAnImage("not an image: its bytes match no supported image format")
+        }
+        let header: ImageHeader
+        do {
+            header = try Vips.probe(data)
+        } catch let error as VipsError {
+            throw IntakeProblem.rejected("unreadable \(format.rawValue) header: \(error.message)")
+        }
+        guard header.pixelCount <= limits.maxPixels else {
+            throw IntakeProblem.rejected("\(header.width)×\(header.height)\(header.pages > 1 ? "×\(header.pages) pages" : "") = \(header.pixelCount) pixels is over the --max-pixels limit of \(limits.maxPixels)")
+        }
+        let sha256 = try await runBlocking { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        return (format, header, sha256)
+    }
+
+    /// Records an object that is already in the store (named by an S3 event), checked like an
+    /// upload but left where it is, under its own key. Registering it again finds the record.
+    public func register(_ key: ObjectKey) async -> UploadResult {
+        let file = "\(store.displayName)/\(key)"
+        do {
+            let data = try await store.get(key)
+            guard !data.isEmpty else { throw IntakeProblem.rejected("empty object") }
+            guard data.count <= limits.maxBytes else {
+                throw IntakeProblem.rejected("\(data.count) bytes is over the --max-bytes limit of \(limits.maxBytes)")
+            }
+            let (format, header, sha256) = try await inspect(data)
+            if let existing = try await metadata.record(sha256: sha256) {
+                return UploadResult(file: file, status: .duplicate, id: existing.id, reason: nil)
+            }
+            let (width, height) = header.displaySize
+            let image = NewImage(filename: key.name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
+                                 width: width, height: height, originalKey: key.rawValue)
+            switch try await metadata.insert(image, at: Date()) {
+            case .inserted(let id): return UploadResult(file: file, status: .uploaded, id: id, reason: nil)
+            case .duplicate(let id): return UploadResult(file: file, status: .duplicate, id: id, reason: nil)
+            }
+        } catch let problem as IntakeProblem {
+            switch problem {
+            case .notAnImage(let reason), .rejected(let reason): return .rejected(file, reason)
+            }
+        } catch {
+            return .rejected(file, "\(error)")
+        }
+    }
+
     /// Uploads one file; every problem becomes a result with a reason, never a thrown error.
     public func upload(_ candidate: UploadCandidate) async -> UploadResult {
         let path = candidate.path
@@ -98,19 +154,7 @@ public struct Uploader: Sendable {
                 throw IntakeProblem.rejected("cannot read: \(FileObjectStore.reason(error))")
             }
         }
-        guard let format = ImageFormat(sniffing: data) else {
-            throw IntakeProblem.notAnImage("not an image: its bytes match no supported image format")
-        }
-        let header: ImageHeader
-        do {
-            header = try Vips.probe(data)
-        } catch let error as VipsError {
-            throw IntakeProblem.rejected("unreadable \(format.rawValue) header: \(error.message)")
-        }
-        guard header.pixelCount <= limits.maxPixels else {
-            throw IntakeProblem.rejected("\(header.width)×\(header.height)\(header.pages > 1 ? "×\(header.pages) pages" : "") = \(header.pixelCount) pixels is over the --max-pixels limit of \(limits.maxPixels)")
-        }
-        let sha256 = try await runBlocking { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        let (format, header, sha256) = try await inspect(data)
         if let existing = try await metadata.record(sha256: sha256) {
             return UploadResult(file: path, status: .duplicate, id: existing.id, reason: nil)
         }

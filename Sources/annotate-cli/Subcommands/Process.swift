@@ -34,6 +34,9 @@ struct Process: AsyncParsableCommand {
     @Flag(help: "Keep claiming new work as it arrives until SIGINT/SIGTERM (polling, with backoff while idle).")
     var watch = false
 
+    @Option(help: ArgumentHelp("Process the objects an S3 event names (EventBridge \"Object Created\" or a Records notification), registering unknown ones; - reads stdin.", valueName: "file"))
+    var event: String?
+
     @Option(help: ArgumentHelp("After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
     var grace: String = "30s"
 
@@ -49,6 +52,7 @@ struct Process: AsyncParsableCommand {
             throw ValidationError("--grace takes a duration such as 30s or 2m, not \(grace.debugDescription)")
         }
         if watch && !ids.isEmpty { throw ValidationError("--watch claims any new work; it takes no ids") }
+        if event != nil && (watch || !ids.isEmpty) { throw ValidationError("--event processes the event's objects; it takes no ids or --watch") }
     }
 
     func run() async throws {
@@ -70,13 +74,18 @@ struct Process: AsyncParsableCommand {
             options.stop = signals.stop
             let pipeline = try components.pipeline(tasks: options.tasks)
             var unknown: [Int64] = []
-            if !ids.isEmpty {
+            var eventFailed = false
+            if let event {
+                let (eventIDs, failures) = try await register(event: event, components: components, output: output)
+                options.ids = eventIDs
+                eventFailed = failures
+            } else if !ids.isEmpty {
                 let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
                 unknown = ids.filter { !known.contains($0) }
                 for id in unknown { output.message("annotate: no image with id \(id)") }
                 options.ids = ids.filter { known.contains($0) }
             }
-            var failed = !unknown.isEmpty
+            var failed = !unknown.isEmpty || eventFailed
             var stopped = false
             if options.ids?.isEmpty != true {
                 let summary = try await ProcessRunner(output: output).run(pipeline, options: options)
@@ -88,6 +97,33 @@ struct Process: AsyncParsableCommand {
             if stopped && !watch { throw ExitCode(130) }
             if failed && !watch { throw ExitCode(.itemsFailed) }
         }
+    }
+}
+
+extension Process {
+    /// Reads the event, registers each created object that has no record yet, and returns the
+    /// ids to process (an event delivered twice finds its records, whose tasks are done).
+    func register(event: String, components: Components, output: Output) async throws -> (ids: [Int64], failed: Bool) {
+        let data: Data
+        do {
+            data = event == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: event))
+        } catch {
+            throw ValidationError("cannot read the event file \(event): \(error.localizedDescription)")
+        }
+        let uploader = components.uploader()
+        var ids: [Int64] = []
+        var failed = false
+        for object in try S3Event.createdObjects(in: data) {
+            let result: UploadResult
+            do {
+                result = await uploader.register(try components.originalKey(for: object))
+            } catch {
+                result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
+            }
+            await Upload.print(result, to: output)
+            if let id = result.id { ids.append(id) } else { failed = true }
+        }
+        return (ids, failed)
     }
 }
 

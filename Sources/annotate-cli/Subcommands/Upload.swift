@@ -51,12 +51,12 @@ struct Upload: AsyncParsableCommand {
                 }
             }
             let (candidates, problems) = PathWalker.expand(named)
-            for problem in problems { await print(problem, to: output) }
+            for problem in problems { await Self.print(problem, to: output) }
 
             await output.startProgress(total: candidates.count, label: "files")
             let results = await components.uploader().upload(candidates, jobs: components.configuration.jobs) { result in
                 await output.advanceProgress()
-                await print(result, to: output)
+                await Self.print(result, to: output)
             }
             await output.finishProgress()
 
@@ -79,7 +79,7 @@ struct Upload: AsyncParsableCommand {
         }
     }
 
-    private func print(_ result: UploadResult, to output: Output) async {
+    static func print(_ result: UploadResult, to output: Output) async {
         if await output.json {
             await output.result(json: UploadLine(result))
             return

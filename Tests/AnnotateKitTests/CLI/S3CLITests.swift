@@ -107,5 +107,41 @@ extension S3ServerSuites {
             #expect(summary["total"] as? Int == 80)
             #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 80)
         }
+
+        @Test func eventsRegisterObjectsPutStraightIntoTheBucketAndRunThemOnce() async throws {
+            // Objects another system wrote, with a space and a plus in the key.
+            let store = try TestS3.store(bucket: originals)
+            try await store.put(try Fixtures.sample("coffee-cup.webp"), at: try ObjectKey("uploads/from camera+1.webp"), contentType: "image/webp")
+            try await store.put(try Fixtures.sample("dogs-window.jpg"), at: try ObjectKey("uploads/dogs.jpg"), contentType: "image/jpeg")
+            let records = """
+                {"Records": [{"eventVersion": "2.1", "eventName": "ObjectCreated:Put",
+                  "s3": {"bucket": {"name": "\(originals)"}, "object": {"key": "uploads/from+camera%2B1.webp", "size": 47714}}}]}
+                """
+            let eventFile = try Fixtures.temporaryDirectory("event").appendingPathComponent("event.json")
+            try records.write(to: eventFile, atomically: true, encoding: .utf8)
+            let first = try binary.run(["process", "--json", "--event", eventFile.path])
+            #expect(first.status == 0, "\(first.stderr)")
+            let lines = try first.json()
+            #expect(lines.first?["status"] as? String == "uploaded")
+            #expect(lines.filter { $0["task"] != nil }.count == 2)
+            // Delivered again: the record is found and nothing runs twice.
+            let again = try binary.run(["process", "--json", "--event", eventFile.path])
+            #expect(try again.json().first?["status"] as? String == "duplicate")
+            #expect(try again.json().filter { $0["task"] != nil }.isEmpty)
+
+            // EventBridge on stdin; and an event about another bucket is refused by name.
+            let bridge = #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "\#(originals)"}, "object": {"key": "uploads/dogs.jpg"}}}"#
+            let fromStdin = try binary.run(["process", "--json", "--event", "-"], stdin: bridge)
+            let stdinTasks = try fromStdin.json().filter { $0["task"] != nil }.count
+            #expect(fromStdin.status == 0 && stdinTasks == 2)
+            let elsewhere = bridge.replacingOccurrences(of: originals, with: "someone-elses-bucket")
+            let refused = try binary.run(["process", "--json", "--event", "-"], stdin: elsewhere)
+            #expect(refused.status == 1)
+            let reason = try refused.json().first?["reason"] as? String ?? ""
+            #expect(reason.contains("someone-elses-bucket"))
+            let summary = try #require(try binary.run(["status", "--json"]).json().first)
+            #expect(summary["total"] as? Int == 2)
+            #expect(try binary.run(["status", "--json", "1"]).json().first?["s3_key_original"] as? String == "uploads/from camera+1.webp")
+        }
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import AnnotateKit
+
+/// S3 event notifications in both shapes (../shared/docs/api-facts.md §3).
+@Suite struct S3EventTests {
+    @Test func eventBridgeObjectCreated() throws {
+        let event = """
+            {"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created", "source": "aws.s3",
+             "account": "111122223333", "time": "2021-11-12T00:00:00Z", "region": "ca-central-1",
+             "resources": ["arn:aws:s3:::amzn-s3-demo-bucket1"],
+             "detail": {"version": "0", "bucket": {"name": "amzn-s3-demo-bucket1"},
+               "object": {"key": "uploads/example key.jpg", "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184", "sequencer": "617f08299329d189"},
+               "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "source-ip-address": "1.2.3.4", "reason": "PutObject",
+               "event-version": "1.1"}}
+            """
+        #expect(try S3Event.createdObjects(in: Data(event.utf8)) == [CreatedObject(bucket: "amzn-s3-demo-bucket1", key: "uploads/example key.jpg")])
+        let deleted = event.replacingOccurrences(of: "Object Created", with: "Object Deleted")
+        #expect(try S3Event.createdObjects(in: Data(deleted.utf8)).isEmpty)
+    }
+
+    @Test func classicRecordsWithFormEncodedKeys() throws {
+        let event = """
+            {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-west-2", "eventTime": "1970-01-01T00:00:00.000Z",
+              "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0", "configurationId": "testRule",
+                "bucket": {"name": "mybucket", "arn": "arn:aws:s3:::mybucket"},
+                "object": {"key": "uploads/this+im+%2B+age+blah.txt", "size": 1024, "sequencer": "0055AED6DCD90281E5"}}},
+              {"eventVersion": "2.1", "eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "mybucket"}, "object": {"key": "gone.jpg"}}},
+              {"eventVersion": "2.5", "eventName": "ObjectCreated:CompleteMultipartUpload",
+               "s3": {"bucket": {"name": "mybucket"}, "object": {"key": "uploads%2Fred+flower.jpg"}}}]}
+            """
+        #expect(try S3Event.createdObjects(in: Data(event.utf8)) == [
+            CreatedObject(bucket: "mybucket", key: "uploads/this im + age blah.txt"),
+            CreatedObject(bucket: "mybucket", key: "uploads/red flower.jpg"),
+        ])
+    }
+
+    @Test func envelopesTestMessagesAndGarbage() throws {
+        let inner = #"{"Records": [{"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": "b"}, "object": {"key": "k.jpg"}}}]}"#
+        let sns = try JSONSerialization.data(withJSONObject: ["Type": "Notification", "Message": inner])
+        #expect(try S3Event.createdObjects(in: sns) == [CreatedObject(bucket: "b", key: "k.jpg")])
+        let test = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2014-10-13T15:57:02.089Z","Bucket":"amzn-s3-demo-bucket"}"#
+        #expect(try S3Event.createdObjects(in: Data(test.utf8)).isEmpty)
+        for garbage in ["", "not json", "[1, 2]", #"{"hello": "world"}"#, #"{"Records": [{"eventName": "ObjectCreated:Put"}]}"#] {
+            #expect(throws: S3Event.EventError.self) { try S3Event.createdObjects(in: Data(garbage.utf8)) }
+        }
+    }
+}
