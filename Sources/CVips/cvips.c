@@ -34,6 +34,15 @@ int cvips_init(void) {
 
 const char *cvips_version(void) { return vips_version_string(); }
 
+int cvips_loader_state(const char *name) {
+    GType type = vips_type_find("VipsOperation", name);
+    if (type == 0) return 0;
+    VipsOperationClass *klass = VIPS_OPERATION_CLASS(g_type_class_ref(type));
+    int blocked = (klass->flags & VIPS_OPERATION_BLOCKED) != 0;
+    g_type_class_unref(klass);
+    return blocked ? 2 : 1;
+}
+
 char *cvips_take_error(void) {
     char *text = vips_error_buffer_copy();
     if (text == NULL) text = g_strdup("");

@@ -12,16 +12,27 @@ public struct Components: Sendable {
 
     /// Opens the database (applying migrations) and the stores.
     public static func open(_ configuration: Configuration, logger: Logger) throws -> Components {
-        let metadata: any MetadataStore = switch configuration.database {
+        let metadata = try openDatabase(configuration, logger: logger)
+        let (originals, thumbnails) = try openStores(configuration)
+        return Components(configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger)
+    }
+
+    /// The configured database, migrated.
+    static func openDatabase(_ configuration: Configuration, logger: Logger) throws -> any MetadataStore {
+        switch configuration.database {
         case .sqlite(let path): try SQLiteMetadataStore(path: path)
         case .mysql(let location):
             // Enough connections for every worker's store calls plus lease renewal.
             try MySQLMetadataStore(location: location, connections: configuration.jobs + configuration.annotationJobs + 2, logger: logger)
         }
+    }
+
+    /// The originals and thumbnail stores (one object when they are the same).
+    static func openStores(_ configuration: Configuration) throws -> (originals: any ObjectStore, thumbnails: any ObjectStore) {
         let s3 = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
         let originals = try objectStore(configuration.store, s3: s3)
         let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore, s3: s3)
-        return Components(configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger)
+        return (originals, thumbnails)
     }
 
     private static func objectStore(_ location: StoreLocation, s3: S3Context) throws -> any ObjectStore {

@@ -39,6 +39,18 @@ public enum Vips {
         String(cString: cvips_version())
     }
 
+    /// Whether this libvips can load a format, by its loader's name (e.g. `heifload_buffer`).
+    public enum LoaderState: Sendable { case available, blocked, missing }
+
+    public static func loaderState(_ name: String) throws -> LoaderState {
+        try start()
+        switch cvips_loader_state(name) {
+        case 1: return .available
+        case 2: return .blocked
+        default: return .missing
+        }
+    }
+
     /// Reads the header only: format, size, pages, orientation. Nothing is decoded, so this is
     /// safe and fast on decompression bombs.
     public static func probe(_ data: Data) throws -> ImageHeader {

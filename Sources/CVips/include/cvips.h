@@ -22,6 +22,10 @@ int cvips_init(void);
 /* The libvips version as "MAJOR.MINOR.MICRO"; a static string. */
 const char *cvips_version(void);
 
+/* Whether the loader operation `name` (e.g. "heifload_buffer") exists in this libvips: 0 missing,
+ * 1 available, 2 present but blocked (not meant for untrusted input). Call after cvips_init. */
+int cvips_loader_state(const char *name);
+
 /* The text of the last libvips error on any thread, cleared as it is taken. Free with cvips_free.
  * Never NULL. */
 char *cvips_take_error(void);

@@ -145,3 +145,59 @@ extension S3ServerSuites {
         }
     }
 }
+
+extension S3ServerSuites {
+    /// `annotate doctor` on a host with a real S3 server and the fake Gemini: each check on its own.
+    @Suite struct DoctorCLITests {
+        func checks(_ result: Binary.Result) throws -> [String: [String: Any]] {
+            Dictionary(uniqueKeysWithValues: try result.json().map { ($0["check"] as? String ?? "", $0) })
+        }
+
+        @Test func everyCheckPassesOnAHealthyHost() async throws {
+            let fake = try FakeGemini()
+            var binary = Binary(home: try Fixtures.temporaryDirectory("doctor"))
+            binary.environment = try TestS3.server().environment.merging([
+                "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL,
+                "ANNOTATE_STORE": "s3://\(try await TestS3.freshBucket())"]) { $1 }
+            let result = try binary.run(["doctor", "--json"])
+            #expect(result.status == 0, "\(result.stdout)")
+            let byName = try checks(result)
+            #expect(Set(byName.keys) == ["configuration", "database", "store", "annotator", "image formats"])
+            #expect(byName.values.allSatisfy { $0["passed"] as? Bool == true })
+            #expect((byName["image formats"]?["detail"] as? String ?? "").contains("refuses SVG"))
+            // The probe object is gone again.
+            let bucket = String((binary.environment["ANNOTATE_STORE"] ?? "").dropFirst(5))
+            #expect(try await TestS3.store(bucket: bucket).list(prefix: "doctor/").isEmpty)
+        }
+
+        @Test func failuresAreNamedWithWhatToDoAndNeverShowSecrets() async throws {
+            let fake = try FakeGemini()
+            var binary = Binary(home: try Fixtures.temporaryDirectory("doctor-bad"))
+            binary.environment = try TestS3.server().environment.merging([
+                "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": "Zq9-not-the-gemini-key", "GEMINI_BASE_URL": fake.baseURL,
+                "AWS_SECRET_ACCESS_KEY": "Zq9-not-the-s3-secret", "ANNOTATE_STORE": "s3://\(try await TestS3.freshBucket())",
+                "ANNOTATE_DB": "mysql://annotate:Zq9-wrong-db-pw@127.0.0.1:1/nothing"]) { $1 }
+            let result = try binary.run(["doctor", "--json"])
+            #expect(result.status == 1)
+            let byName = try checks(result)
+            #expect(byName["configuration"]?["passed"] as? Bool == true)
+            for name in ["database", "store", "annotator"] {
+                #expect(byName[name]?["passed"] as? Bool == false, "\(name)")
+                #expect(byName[name]?["advice"] as? String != nil)
+            }
+            #expect((byName["store"]?["detail"] as? String ?? "").contains("SignatureDoesNotMatch"))
+            #expect((byName["annotator"]?["detail"] as? String ?? "").contains("API key not valid"))
+            #expect(!result.stdout.contains("Zq9-") && !result.stderr.contains("Zq9-"))
+
+            var retired = binary
+            retired.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL,
+                                   "GEMINI_MODEL_NAME": "gemini-1.5-flash"]
+            let model = try checks(try retired.run(["doctor", "--json"]))["annotator"]
+            #expect(model?["passed"] as? Bool == false)
+            #expect((model?["advice"] as? String ?? "").contains("GEMINI_MODEL_NAME"))
+
+            let unusable = try binary.run(["doctor", "--thumbnail-size", "huge"])
+            #expect(unusable.status == 1 && unusable.stdout.contains("FAIL  configuration"))
+        }
+    }
+}

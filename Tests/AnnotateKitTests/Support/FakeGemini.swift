@@ -38,6 +38,8 @@ final class FakeGemini: @unchecked Sendable {
     var requests: Int { lock.withLock { observed.count + violations.count } }
 
     /// Behaviours for successive requests; once used up, every request succeeds.
+    static let retiredModels: Set<String> = ["gemini-1.5-flash", "gemini-pro", "gemini-2.0-flash"]
+
     init(key: String = "test-gemini-key-123", maxSide: Int = 768, script: [Behavior] = []) throws {
         self.key = key
         self.maxSide = maxSide
@@ -53,7 +55,8 @@ final class FakeGemini: @unchecked Sendable {
     }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
-        guard request.method == "POST", request.path.hasPrefix("/v1beta/models/"), request.path.hasSuffix(":generateContent") else {
+        let getsModel = request.method == "GET" && request.path.hasPrefix("/v1beta/models/") && !request.path.contains(":")
+        guard getsModel || (request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":generateContent")) else {
             return reject(404, "unknown path \(request.path)", "NOT_FOUND")
         }
         if request.query.contains("key=") { return reject(400, "the key must travel in the x-goog-api-key header, not the URL", "INVALID_ARGUMENT") }
@@ -63,6 +66,14 @@ final class FakeGemini: @unchecked Sendable {
         guard key == self.key else {
             return reject(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
                           extra: [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"]])
+        }
+        if getsModel {
+            // models.get: free, and what `annotate doctor` asks. Retired names answer 404 as the real API does.
+            let model = String(request.path.dropFirst("/v1beta/models/".count))
+            guard !Self.retiredModels.contains(model) else {
+                return .json(404, ["error": ["code": 404, "message": "models/\(model) is not found for API version v1beta", "status": "NOT_FOUND"]])
+            }
+            return .json(200, ["name": "models/\(model)", "displayName": model, "inputTokenLimit": 1_048_576])
         }
         guard request.headers["content-type"]?.hasPrefix("application/json") == true,
               let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any] else {
