@@ -10,6 +10,17 @@ public enum TaskStatus: String, Sendable, CaseIterable, Codable {
     case pending, processing, completed, failed
 }
 
+/// Why a task failed, for the failure ledger (`status --failed`) and for deciding what to do.
+public enum FailureClass: String, Sendable, CaseIterable, Codable {
+    /// Worked at every attempt until the attempts ran out (throttling, outages): retry later.
+    case transient
+    /// The image or the request is at fault (undecodable, refused by the API): retrying will not help.
+    case permanent
+    /// Its worker vanished at every attempt (killed, out of memory, out of time): the image is
+    /// likely beyond this host's limits.
+    case limit
+}
+
 /// One row of the `images` table: one distinct image content.
 public struct ImageRecord: Sendable, Equatable {
     public var id: Int64
@@ -31,9 +42,11 @@ public struct ImageRecord: Sendable, Equatable {
     public var tokens: Int?
     public var annotationStatus: TaskStatus
     public var annotationError: String?
+    public var annotationErrorClass: FailureClass?
     public var annotationAttempts: Int
     public var thumbnailStatus: TaskStatus
     public var thumbnailError: String?
+    public var thumbnailErrorClass: FailureClass?
     public var thumbnailAttempts: Int
     public var uploadedAt: Date
     public var updatedAt: Date
@@ -46,6 +59,16 @@ public struct ImageRecord: Sendable, Equatable {
     /// The error of one task, when it failed or is waiting to retry.
     public func error(of task: TaskKind) -> String? {
         task == .annotation ? annotationError : thumbnailError
+    }
+
+    /// Why one task failed, when it did.
+    public func errorClass(of task: TaskKind) -> FailureClass? {
+        task == .annotation ? annotationErrorClass : thumbnailErrorClass
+    }
+
+    /// Attempts made at one task.
+    public func attempts(of task: TaskKind) -> Int {
+        task == .annotation ? annotationAttempts : thumbnailAttempts
     }
 }
 

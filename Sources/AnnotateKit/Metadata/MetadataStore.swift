@@ -126,8 +126,8 @@ public struct TaskOutcome: Sendable {
     public enum Result: Sendable {
         case annotated(Annotation)
         case thumbnailed(key: String)
-        /// Permanently failed with a reason.
-        case failed(String)
+        /// Failed for good, with a reason and its class.
+        case failed(String, FailureClass = .permanent)
         /// Failed for now; back to pending, claimable again from `notBefore`. (A task out of
         /// attempts is failed by the next claim, with this reason.)
         case retry(String, notBefore: Date)

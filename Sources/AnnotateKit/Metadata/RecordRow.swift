@@ -27,9 +27,11 @@ extension ImageRecord {
             tokens: row.integer("tokens").map { Int($0) },
             annotationStatus: TaskStatus(rawValue: row.text("annotation_status") ?? "") ?? .pending,
             annotationError: row.text("annotation_error"),
+            annotationErrorClass: row.text("annotation_error_class").flatMap(FailureClass.init(rawValue:)),
             annotationAttempts: Int(row.integer("annotation_attempts") ?? 0),
             thumbnailStatus: TaskStatus(rawValue: row.text("thumbnail_status") ?? "") ?? .pending,
             thumbnailError: row.text("thumbnail_error"),
+            thumbnailErrorClass: row.text("thumbnail_error_class").flatMap(FailureClass.init(rawValue:)),
             thumbnailAttempts: Int(row.integer("thumbnail_attempts") ?? 0),
             uploadedAt: Timestamp.parse(row.text("uploaded_at") ?? "") ?? Date(timeIntervalSince1970: 0),
             updatedAt: Timestamp.parse(row.text("updated_at") ?? "") ?? Date(timeIntervalSince1970: 0))

@@ -41,7 +41,7 @@ struct ResetPlan {
     func update(_ entry: (task: TaskKind, condition: String, arguments: [SQLValue]), ids: [Int64], stamp: String) -> (String, [SQLValue]) {
         let task = entry.task
         return ("""
-            UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL,
+            UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL, \(task)_error_class = NULL,
                 \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
             WHERE \(entry.condition) AND id IN (\(SQLFragments.placeholders(ids.count)))
             """, [.text(stamp)] + entry.arguments + ids.map { .integer($0) })

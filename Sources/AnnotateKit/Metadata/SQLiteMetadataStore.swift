@@ -133,6 +133,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 // that kills its worker from killing every worker after it.
                 try db.execute(sql: """
                     UPDATE images SET \(task)_status = 'failed',
+                        \(task)_error_class = CASE WHEN \(task)_error IS NULL THEN 'limit' ELSE 'transient' END,
                         \(task)_error = 'gave up after ' || \(task)_attempts || ' attempts: ' ||
                             COALESCE(\(task)_error, 'the worker stopped while processing it'),
                         \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
@@ -199,12 +200,12 @@ public final class SQLiteMetadataStore: MetadataStore {
         case .annotated(let annotation):
             ("""
             annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-            annotation_error = NULL
+            annotation_error = NULL, annotation_error_class = NULL
             """, [annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens])
         case .thumbnailed(let key):
-            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [key])
-        case .failed(let reason):
-            ("\(task)_status = 'failed', \(task)_error = ?", [reason])
+            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [key])
+        case .failed(let reason, let failure):
+            ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [reason, failure.rawValue])
         case .released:
             ("\(task)_status = 'pending', \(task)_attempts = MAX(\(task)_attempts - 1, 0)", [])
         case .retry(let reason, _):

@@ -10,8 +10,8 @@ enum Schema {
     /// Columns that every record query reads, in `RecordDecoding` order.
     static let recordColumns = """
         id, filename, sha256, content_type, size_bytes, width, height, s3_key_original, s3_key_thumbnail,
-        annotation, tags, model, prompt_hash, tokens, annotation_status, annotation_error, annotation_attempts,
-        thumbnail_status, thumbnail_error, thumbnail_attempts, uploaded_at, updated_at
+        annotation, tags, model, prompt_hash, tokens, annotation_status, annotation_error, annotation_error_class,
+        annotation_attempts, thumbnail_status, thumbnail_error, thumbnail_error_class, thumbnail_attempts, uploaded_at, updated_at
         """
 
     static let sqlite: [Migration] = [
@@ -65,6 +65,13 @@ enum Schema {
             "DROP INDEX images_updated_at",
             "CREATE INDEX images_annotation_failures ON images (annotation_status, updated_at, id)",
             "CREATE INDEX images_thumbnail_failures ON images (thumbnail_status, updated_at, id)",
+        ]),
+        Migration(name: "0006-failure-classes", statements: [
+            "ALTER TABLE images ADD COLUMN annotation_error_class TEXT",
+            "ALTER TABLE images ADD COLUMN thumbnail_error_class TEXT",
+            // Failures recorded before classes existed: gave up after retries, or failed at once.
+            "UPDATE images SET annotation_error_class = CASE WHEN annotation_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE annotation_status = 'failed'",
+            "UPDATE images SET thumbnail_error_class = CASE WHEN thumbnail_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE thumbnail_status = 'failed'",
         ]),
     ]
 
@@ -207,6 +214,11 @@ enum Schema {
                 ADD INDEX images_annotation_failures (annotation_status, updated_at, id),
                 ADD INDEX images_thumbnail_failures (thumbnail_status, updated_at, id)
             """,
+        ]),
+        Migration(name: "0006-failure-classes", statements: [
+            "ALTER TABLE images ADD COLUMN IF NOT EXISTS annotation_error_class VARCHAR(20) NULL, ADD COLUMN IF NOT EXISTS thumbnail_error_class VARCHAR(20) NULL",
+            "UPDATE images SET annotation_error_class = CASE WHEN annotation_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE annotation_status = 'failed'",
+            "UPDATE images SET thumbnail_error_class = CASE WHEN thumbnail_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE thumbnail_status = 'failed'",
         ]),
     ]
 

@@ -307,7 +307,9 @@ private struct Run: Sendable {
                 let wait = options.retryPolicy.delay(afterAttempt: attempts, serverHint: retryAfter)
                 outcome = .retry(reason, notBefore: Date().addingTimeInterval(wait.seconds))
             } else {
-                outcome = .failed(attempts > 1 && transient ? "gave up after \(attempts) attempts: \(reason)" : reason)
+                outcome = transient
+                    ? .failed(attempts > 1 ? "gave up after \(attempts) attempts: \(reason)" : reason, .transient)
+                    : .failed(reason, .permanent)
             }
         }
         let held = try await metadata.record(TaskOutcome(id: record.id, task: task, worker: options.worker, result: outcome), at: Date())
@@ -320,7 +322,7 @@ private struct Run: Sendable {
         switch outcome {
         case .annotated, .thumbnailed:
             taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .completed, error: nil)
-        case .failed(let reason):
+        case .failed(let reason, _):
             taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason)
         case .retry(let reason, let notBefore):
             logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",

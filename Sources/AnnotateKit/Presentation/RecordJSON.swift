@@ -9,7 +9,7 @@ public struct RecordJSON: Encodable, Sendable {
 
     enum Keys: String, CodingKey {
         case id, filename, sha256, content_type, size, width, height, annotation, tags, model
-        case annotation_status, annotation_error, thumbnail_status, thumbnail_error
+        case annotation_status, annotation_error, annotation_error_class, thumbnail_status, thumbnail_error, thumbnail_error_class
         case s3_key_original, s3_key_thumbnail, attempts, tokens, uploaded_at, updated_at
     }
 
@@ -27,8 +27,10 @@ public struct RecordJSON: Encodable, Sendable {
         try c.encode(record.model, forKey: .model)
         try c.encode(record.annotationStatus, forKey: .annotation_status)
         try c.encode(record.annotationError, forKey: .annotation_error)
+        try c.encode(record.annotationErrorClass, forKey: .annotation_error_class)
         try c.encode(record.thumbnailStatus, forKey: .thumbnail_status)
         try c.encode(record.thumbnailError, forKey: .thumbnail_error)
+        try c.encode(record.thumbnailErrorClass, forKey: .thumbnail_error_class)
         try c.encode(record.originalKey, forKey: .s3_key_original)
         try c.encode(record.thumbnailKey, forKey: .s3_key_thumbnail)
         try c.encode(["annotation": record.annotationAttempts, "thumbnail": record.thumbnailAttempts], forKey: .attempts)

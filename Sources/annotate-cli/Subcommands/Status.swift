@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Show these images' records.", valueName: "id"))
     var ids: [Int64] = []
 
-    @Flag(help: "List the images with a failed task.")
+    @Flag(help: "The failure ledger: each failed task with its class (transient, permanent, limit), attempts and last error.")
     var failed = false
 
     @Flag(help: "Wait until no task is pending or processing.")
@@ -57,11 +57,13 @@ struct Status: AsyncParsableCommand {
                         }
                     }
                 }
-                if failed {
-                    records += try await metadata.allRecords(filter: .failed)
-                }
                 for record in records {
                     if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.describe(record)) }
+                }
+                if failed {
+                    for record in try await metadata.allRecords(filter: .failed) {
+                        if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.ledger(record)) }
+                    }
                 }
                 if missing { throw ExitCode(.itemsFailed) }
             } else {
@@ -94,6 +96,15 @@ struct Status: AsyncParsableCommand {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per failed task: id, file, task, class, attempts, last error.
+    static func ledger(_ record: ImageRecord) -> String {
+        TaskKind.allCases.filter { record.status(of: $0) == .failed }.map { task in
+            let attempts = record.attempts(of: task)
+            return "#\(record.id)  \(record.filename)  \(task.rawValue)  \(record.errorClass(of: task)?.rawValue ?? "permanent")  "
+                + "\(attempts) attempt\(attempts == 1 ? "" : "s")  \(record.error(of: task) ?? "unknown error")"
+        }.joined(separator: "\n")
     }
 
     static func describe(_ r: ImageRecord) -> String {

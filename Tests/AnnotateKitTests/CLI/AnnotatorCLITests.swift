@@ -91,4 +91,24 @@ import Testing
         #expect(tasks.count == 2 && tasks.allSatisfy { $0["task"] as? String == "annotation" })
         #expect(try binary.run(["process", "--stale", "--json", "--model", "gemini-new"]).json().count == 1)
     }
+
+    @Test func theFailureLedgerClassifiesEachFailedTask() throws {
+        // One image the API cannot serve right now (503, one attempt allowed), one that cannot be decoded.
+        let fake = try FakeGemini(script: [.unavailable])
+        let binary = gemini(fake)
+        let broken = try Fixtures.temporaryDirectory("ledger").appendingPathComponent("broken.jpg")
+        try Fixtures.truncatedJPEG().write(to: broken)
+        #expect(try binary.run(["upload", samples[0], broken.path]).status == 0)
+        #expect(try binary.run(["process", "--max-attempts", "1", "--annotation-jobs", "1"]).status == 1)
+
+        let ledger = try binary.run(["status", "--failed"])
+        let lines = ledger.lines
+        #expect(lines.contains { $0.hasPrefix("#1  astronaut.jpg  annotation  transient  1 attempt  ") && $0.contains("503") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("#2  broken.jpg  thumbnail  permanent  1 attempt  ") }, "\(lines)")
+        let records = try binary.run(["status", "--failed", "--json"]).json()
+        #expect(records.map { $0["id"] as? Int } == [1, 2])
+        #expect(records[0]["annotation_error_class"] as? String == "transient")
+        #expect(records[1]["thumbnail_error_class"] as? String == "permanent")
+        #expect(records[0]["thumbnail_error_class"] is NSNull)
+    }
 }

@@ -128,6 +128,7 @@ enum MetadataStoreConformance {
         let record = try #require(try await store.record(id: id))
         #expect(record.annotationStatus == .failed)
         #expect(record.annotationError == "gave up after 2 attempts: HTTP 503")
+        #expect(record.annotationErrorClass == .transient)
         #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == nil)
         try await summaryMatchesTheRecords(store)
     }
@@ -142,6 +143,7 @@ enum MetadataStoreConformance {
         let record = try #require(try await store.record(id: id))
         #expect(record.annotationStatus == .failed && record.thumbnailStatus == .failed)
         #expect(record.annotationError == "gave up after 2 attempts: the worker stopped while processing it")
+        #expect(record.annotationErrorClass == .limit && record.thumbnailErrorClass == .limit)
         try await summaryMatchesTheRecords(store)
     }
 
@@ -155,7 +157,8 @@ enum MetadataStoreConformance {
         #expect(try await store.reset(ResetRequest(tasks: [.annotation], from: [.failed], ids: nil, limit: 2), at: t0) == 2)
         var records = try await store.records(after: nil, limit: 10, filter: .all)
         #expect(records.map(\.annotationStatus) == [.pending, .pending, .failed])
-        #expect(records[0].annotationAttempts == 0 && records[0].annotationError == nil)
+        #expect(records[0].annotationAttempts == 0 && records[0].annotationError == nil && records[0].annotationErrorClass == nil)
+        #expect(records[2].annotationErrorClass == .permanent)
         #expect(records.allSatisfy { $0.thumbnailStatus == .completed })
         #expect(try await store.reset(ResetRequest(tasks: [.thumbnail], from: [.completed, .failed], ids: [ids[2]], limit: nil), at: t0) == 1)
         records = try await store.records(after: nil, limit: 10, filter: .all)

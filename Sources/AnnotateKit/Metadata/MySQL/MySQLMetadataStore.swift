@@ -170,6 +170,7 @@ public final class MySQLMetadataStore: MetadataStore {
                     // image that kills its worker from killing every worker after it.
                     failedOut += try connection.execute("""
                         UPDATE images SET \(task)_status = 'failed',
+                            \(task)_error_class = CASE WHEN \(task)_error IS NULL THEN 'limit' ELSE 'transient' END, -- before the error: MySQL assigns left to right
                             \(task)_error = CONCAT('gave up after ', \(task)_attempts, ' attempts: ',
                                 COALESCE(\(task)_error, 'the worker stopped while processing it')),
                             \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
@@ -231,13 +232,13 @@ public final class MySQLMetadataStore: MetadataStore {
         case .annotated(let annotation):
             ("""
             annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-            annotation_error = NULL
+            annotation_error = NULL, annotation_error_class = NULL
             """, [.text(annotation.caption), .text(TagList.encode(annotation.tags)), .text(annotation.model),
                   .text(annotation.promptHash), .integer(annotation.tokens)])
         case .thumbnailed(let key):
-            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL", [.text(key)])
-        case .failed(let reason):
-            ("\(task)_status = 'failed', \(task)_error = ?", [.text(reason)])
+            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [.text(key)])
+        case .failed(let reason, let failure):
+            ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [.text(reason), .text(failure.rawValue)])
         case .released:
             ("\(task)_status = 'pending', \(task)_attempts = GREATEST(\(task)_attempts - 1, 0)", [])
         case .retry(let reason, _):
