@@ -3,8 +3,10 @@ import Foundation
 import Glibc
 #endif
 
-/// Objects as files under a root directory. Writes go to a temporary file in the same directory
-/// and are renamed into place, so a reader (or a crash) never sees half an object.
+/// Objects as files under a root directory. Writes go to a temporary file in `.incoming/` under
+/// the root and are renamed into place, so a reader (or a crash) never sees half an object. A
+/// temporary file names its host and process, so one left by a killed process is removed the
+/// next time the store is opened on that host.
 public struct FileObjectStore: ObjectStore {
     /// The directory holding every object.
     public let root: URL
@@ -13,9 +15,35 @@ public struct FileObjectStore: ObjectStore {
     public init(root: URL) throws {
         self.root = root.standardizedFileURL
         do {
-            try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
         } catch {
             throw ObjectStoreError.unavailable(store: "file:\(self.root.path)", reason: Self.reason(error))
+        }
+        removeAbandonedTemporaryFiles()
+    }
+
+    /// Where writes are staged before their rename (same file system as the objects).
+    var incoming: URL { root.appendingPathComponent(".incoming", isDirectory: true) }
+
+    /// `host-pid-`: the prefix of this process's temporary files.
+    private static let temporaryPrefix: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return "\(String(cString: name))-\(getpid())-"
+    }()
+
+    /// Deletes temporary files of processes on this host that no longer run (killed mid-write).
+    private func removeAbandonedTemporaryFiles() {
+        let host = Self.temporaryPrefix.split(separator: "-").dropLast().joined(separator: "-")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: incoming.path) else { return }
+        for name in names {
+            // host-pid-uuid; the host may itself contain dashes, the uuid does too.
+            let parts = name.split(separator: "-")
+            guard parts.count > 6, let pid = Int32(parts[parts.count - 6]),
+                  parts[..<(parts.count - 6)].joined(separator: "-") == host else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(incoming.appendingPathComponent(name).path)
+            }
         }
     }
 
@@ -32,7 +60,7 @@ public struct FileObjectStore: ObjectStore {
             do {
                 let directory = destination.deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                let temporary = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
+                let temporary = incoming.appendingPathComponent(Self.temporaryPrefix + UUID().uuidString)
                 do {
                     try Self.writeNew(data, to: temporary)
                     guard rename(temporary.path, destination.path) == 0 else {

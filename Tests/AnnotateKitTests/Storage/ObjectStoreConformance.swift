@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import AnnotateKit
 
@@ -69,10 +72,27 @@ enum ObjectStoreConformance {
             try await group.waitForAll()
         }
         let files = try FileManager.default.subpathsOfDirectory(atPath: store.root.path)
-        #expect(files.sorted() == ["uploads", "uploads/same.jpg"])
+        #expect(files.sorted() == [".incoming", "uploads", "uploads/same.jpg"])
         // Whole objects only: the content is one writer's bytes, never a mix.
         let data = try await store.get(ObjectKey("uploads/same.jpg"))
         #expect(data.count == 50_000 && Set(data).count == 1)
+    }
+
+    @Test func temporaryFilesOfKilledWritersAreRemovedOnOpen() throws {
+        let store = try makeStore()
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        let host = String(cString: name)
+        // A writer that died (no such pid), one that lives (this process), and another host's.
+        let abandoned = "\(host)-2147483000-\(UUID().uuidString)"
+        let live = "\(host)-\(getpid())-\(UUID().uuidString)"
+        let foreign = "other-host-2147483000-\(UUID().uuidString)"
+        for file in [abandoned, live, foreign] {
+            FileManager.default.createFile(atPath: store.incoming.appendingPathComponent(file).path, contents: Data("half".utf8))
+        }
+        _ = try FileObjectStore(root: store.root)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: store.incoming.path))
+        #expect(left == [live, foreign])
     }
 
     @Test func anUnwritableRootIsAClearError() throws {
