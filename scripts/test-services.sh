@@ -113,7 +113,10 @@ start_s3() {
   "actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
   # weed mini: master, volume, filer and S3 in one process, bound to loopback only.
+  # Each bucket is a collection that takes several volumes: allow plenty (the automatic limit ran
+  # out after a few dozen buckets).
   "$weed" mini -dir="$S3_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$S3_PORT" -s3.config="$S3_DIR/s3.json" \
+    -volume.max=2000 -master.volumeSizeLimitMB=64 \
     -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 >"$S3_DIR/weed.log" 2>&1 &
   echo $! >"$S3_DIR/weed.pid"
   for _ in $(seq 240); do
@@ -135,7 +138,9 @@ stop_s3() {
 }
 
 case "${1:-}" in
-  start) start_mariadb; drop_test_databases; start_s3 ;;
+  # Every test makes its own buckets and nothing needs to outlive a run: a fresh start begins
+  # empty (start-s3, which tests use to bring the server back mid-run, keeps the data).
+  start) start_mariadb; drop_test_databases; s3_running || rm -rf "$S3_DIR/data"; start_s3 ;;
   stop) stop_mariadb; stop_s3 ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
   start-s3) start_s3 ;;

@@ -152,10 +152,11 @@ import Glibc
         #expect(try binary.run(["status", "--wait", "--timeout", "5"]).status == 0)
 
         let record = try #require(try binary.run(["status", "--json", String(sunsetID)]).json().first)
+        // The contract's keys, plus the failure classes of the ledger (added, never renamed).
         #expect(Set(record.keys) == ["id", "filename", "sha256", "content_type", "size", "width", "height", "annotation",
                                      "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
                                      "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",
-                                     "uploaded_at", "updated_at"])
+                                     "uploaded_at", "updated_at", "annotation_error_class", "thumbnail_error_class"])
         #expect(record["filename"] as? String == "sunset-exif8.jpg")
         #expect(record["width"] as? Int == 1024 && record["height"] as? Int == 683)
         #expect((record["s3_key_thumbnail"] as? String)?.hasPrefix("thumbnails/") == true)
