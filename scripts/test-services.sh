@@ -88,14 +88,20 @@ drop_test_databases() {
     while read -r name; do mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot -e "DROP DATABASE \`$name\`"; done
 }
 
-stop_mariadb() {
-  mariadb_running || { rm -f "$MARIADB_DIR/server.pid"; return 0; }
-  local pid; pid="$(cat "$MARIADB_DIR/server.pid")"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$MARIADB_DIR/server.pid"
+# Stops the process in PIDFILE: SIGTERM, up to SECONDS to exit cleanly, then SIGKILL.
+stop_by_pidfile() {
+  local pidfile="$1" seconds="$2" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq $((seconds * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
 }
+
+stop_mariadb() { stop_by_pidfile "$MARIADB_DIR/server.pid" 30; }
 
 S3_DIR="$ROOT/s3"
 S3_PORT="${ANNOTATE_TEST_S3_PORT:-8333}"
@@ -128,14 +134,7 @@ JSON
   exit 1
 }
 
-stop_s3() {
-  s3_running || { rm -f "$S3_DIR/weed.pid"; return 0; }
-  local pid; pid="$(cat "$S3_DIR/weed.pid")"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$S3_DIR/weed.pid"
-}
+stop_s3() { stop_by_pidfile "$S3_DIR/weed.pid" 10; }
 
 case "${1:-}" in
   # Every test makes its own buckets and nothing needs to outlive a run: a fresh start begins
