@@ -18,15 +18,16 @@ public enum FileName {
                 lastWasUnderscore = true
             }
         }
-        while out.hasPrefix(".") || out.hasPrefix("_") { out.removeFirst() }
-        out = out.replacingOccurrences(of: "..", with: "_")
-        if out.isEmpty || out.allSatisfy({ $0 == "." || $0 == "_" }) { out = "image" }
         if out.count > 120 {
             let ext = (out as NSString).pathExtension
             let keepExt = ext.count > 0 && ext.count <= 10
             let stem = keepExt ? String(out.dropLast(ext.count + 1)) : out
             out = String(stem.prefix(keepExt ? 119 - ext.count : 120)) + (keepExt ? ".\(ext)" : "")
         }
+        // After the cut, which can join a trailing dot of the stem to the extension's.
+        while out.hasPrefix(".") || out.hasPrefix("_") { out.removeFirst() }
+        while out.contains("..") { out = out.replacingOccurrences(of: "..", with: "_") }
+        if out.isEmpty || out.allSatisfy({ $0 == "." || $0 == "_" }) { out = "image" }
         return out
     }
 
