@@ -17,21 +17,40 @@ actor Output {
         showProgress = !quiet && isatty(STDERR_FILENO) == 1
     }
 
-    /// One result line on stdout.
+    /// One result line on stdout (control characters from file names shown escaped).
     func result(_ text: String) {
-        clearProgress()
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
-        drawProgress()
+        write(Self.printable(text))
     }
 
-    /// One JSON object on stdout.
+    /// One JSON object on stdout (JSON escapes control characters itself).
     func result(json value: some Encodable) {
-        result(JSONLine.encode(value))
+        write(JSONLine.encode(value))
+    }
+
+    private func write(_ line: String) {
+        clearProgress()
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        drawProgress()
     }
 
     /// A message for the person on stderr.
     nonisolated func message(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((Self.printable(text) + "\n").utf8))
+    }
+
+    /// `text` with control characters (other than line breaks) written as `\u{…}`, so a file
+    /// named with an escape sequence cannot drive the terminal that shows it.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\n" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{202E}")
     }
 
     func startProgress(total: Int, label: String) {

@@ -45,12 +45,12 @@ enum Fixtures {
     }
 
     /// A PNG from raw scanlines in a stored (uncompressed) zlib stream; `scanlines` ≤ 65535 bytes.
-    private static func png(width: UInt32, height: UInt32, colourType: UInt8, scanlines: [UInt8]) -> Data {
+    static func png(width: UInt32, height: UInt32, colourType: UInt8, bitDepth: UInt8 = 8, scanlines: [UInt8]) -> Data {
         func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
             let typed = Array(type.utf8) + body
             return bigEndian(UInt32(body.count)) + typed + bigEndian(crc32(typed))
         }
-        let ihdr = bigEndian(width) + bigEndian(height) + [8, colourType, 0, 0, 0]
+        let ihdr = bigEndian(width) + bigEndian(height) + [bitDepth, colourType, 0, 0, 0]
         let length = UInt16(scanlines.count)
         var a: UInt32 = 1, b: UInt32 = 0
         for byte in scanlines { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
@@ -97,10 +97,10 @@ enum Fixtures {
         return Data([0xFF, 0xD8] + app1) + jpeg.dropFirst(2)
     }
 
-    private static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-    private static func bigEndian16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
-    private static func littleEndian16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-    private static func littleEndian32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+    static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func bigEndian16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
+    static func littleEndian16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    static func littleEndian32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
 
     private static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
