@@ -108,6 +108,29 @@ extension S3ServerSuites {
             #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 80)
         }
 
+        @Test func theServerRestartingMidProcessLosesNothing() async throws {
+            let copies = try Fixtures.distinctCopies(of: "rocket-launch-exif6.jpg", count: 40, into: try Fixtures.temporaryDirectory("s3-process"))
+            #expect(try binary.run(["upload", "--jobs", "4"] + copies.map(\.path)).status == 0)
+            let worker = binary.start(["process", "--json", "--jobs", "1", "--annotation-jobs", "1"])
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, worker.process.isRunning,
+                  ((try? String(contentsOf: worker.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 10 {
+                usleep(10_000)
+            }
+            #expect(worker.process.isRunning, "the outage must land mid-run")
+            try TestS3.services("stop-s3")
+            usleep(1_500_000)
+            try TestS3.services("start-s3")
+            let result = worker.finish()
+            #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
+            // Whatever failed for the outage waits for a retry or is failed as transient; a rerun completes it.
+            #expect(try binary.run(["process", "--retry-failed"]).status == 0)
+            let summary = try #require(try binary.run(["status", "--json"]).json().first)
+            #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 40)
+            #expect((summary["annotation"] as? [String: Int])?["completed"] == 40)
+            #expect(try await TestS3.store(bucket: thumbnails).list(prefix: "thumbnails/").count == 40)
+        }
+
         @Test func eventsRegisterObjectsPutStraightIntoTheBucketAndRunThemOnce() async throws {
             // Objects another system wrote, with a space and a plus in the key.
             let store = try TestS3.store(bucket: originals)
