@@ -78,7 +78,7 @@ public struct Pipeline: Sendable {
         do {
             // The first child to end decides: the work runs out (or drains after a stop), or the
             // grace period after a stop runs out first and everything still running is cancelled.
-            return try await withThrowingTaskGroup(of: RunSummary?.self) { group in
+            let summary = try await withThrowingTaskGroup(of: RunSummary?.self) { group in
                 group.addTask { try await run.claimAndProcess() }
                 group.addTask { try await run.renewLeasesForever(); return nil }
                 if let stop = options.stop {
@@ -94,6 +94,11 @@ public struct Pipeline: Sendable {
                 }
                 return run.tally.summary
             }
+            // Nothing should still be leased to this worker. Something is when a claim committed
+            // but its answer was lost (the database restarted at that moment): hand it back now
+            // rather than after the lease.
+            try? await metadata.releaseLeases(worker: options.worker, at: Date())
+            return summary
         } catch is GracePeriodOver {
             logger.warning("the grace period ran out; unfinished tasks go back to pending", metadata: ["grace": "\(options.grace)"])
             try? await metadata.releaseLeases(worker: options.worker, at: Date())

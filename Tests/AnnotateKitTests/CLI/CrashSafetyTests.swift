@@ -33,7 +33,8 @@ extension MariaDBServerSuites {
                 usleep(UInt32.random(in: 20_000...400_000, using: &generator))
                 kill(upload.process.processIdentifier, SIGKILL)
                 _ = upload.finish()
-                #expect(try binary.run(["upload"] + batch).status == 0)
+                let reupload = try binary.run(["upload"] + batch)
+                #expect(reupload.status == 0, "round \(round): \(reupload.stderr)")
                 // Kill a process run likewise; the rerun takes over its tasks once the lease ends.
                 let process = binary.start(["process", "--lease", "1s", "--jobs", "2"])
                 usleep(UInt32.random(in: 20_000...600_000, using: &generator))
