@@ -29,20 +29,27 @@ public struct Components: Sendable {
 
     /// The originals and thumbnail stores (one object when they are the same).
     static func openStores(_ configuration: Configuration) throws -> (originals: any ObjectStore, thumbnails: any ObjectStore) {
-        let s3 = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
-        let originals = try objectStore(configuration.store, s3: s3)
-        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore, s3: s3)
-        return (originals, thumbnails)
-    }
-
-    private static func objectStore(_ location: StoreLocation, s3: S3Context) throws -> any ObjectStore {
-        switch location {
-        case .file(let directory):
-            try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
-        case .s3(let bucket, let prefix):
-            S3ObjectStore(settings: .init(bucket: bucket, prefix: prefix, endpoint: s3.endpoint, region: s3.region),
-                          credentials: s3.credentials, transport: s3.transport)
+        // One credential chain and HTTP session for every S3 store, made only when one is used.
+        var shared: S3Context?
+        func context() -> S3Context {
+            if let shared { return shared }
+            let made = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
+            shared = made
+            return made
         }
+        func objectStore(_ location: StoreLocation) throws -> any ObjectStore {
+            switch location {
+            case .file(let directory):
+                return try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
+            case .s3(let bucket, let prefix):
+                let s3 = context()
+                return S3ObjectStore(settings: .init(bucket: bucket, prefix: prefix, endpoint: s3.endpoint, region: s3.region),
+                                     credentials: s3.credentials, transport: s3.transport)
+            }
+        }
+        let originals = try objectStore(configuration.store)
+        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore)
+        return (originals, thumbnails)
     }
 
     /// The key, in the originals store, of an object an S3 event names. An event about another
