@@ -123,50 +123,25 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func claim(_ request: ClaimRequest, at now: Date) async throws -> [ClaimedImage] {
         guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
-        let nowMs = Timestamp.milliseconds(now)
-        let until = Timestamp.milliseconds(now.addingTimeInterval(request.lease.seconds))
-        let stamp = Timestamp.databaseText(now)
-        let (idScope, idArguments) = Self.idScope(request.ids)
+        let plan = ClaimPlan(request, at: now, dialect: .sqlite)
         return try await write("claim tasks") { db in
-            for task in request.tasks {
-                // A task out of attempts is failed, not claimed again: this is what stops an image
-                // that kills its worker from killing every worker after it.
-                try db.execute(sql: """
-                    UPDATE images SET \(task)_status = 'failed',
-                        \(task)_error_class = CASE WHEN \(task)_error IS NULL THEN 'limit' ELSE 'transient' END,
-                        \(task)_error = 'gave up after ' || \(task)_attempts || ' attempts: ' ||
-                            COALESCE(\(task)_error, 'the worker stopped while processing it'),
-                        \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
-                    WHERE \(task)_status IN ('pending', 'processing') AND COALESCE(\(task)_lease_until, 0) <= ?
-                        AND \(task)_attempts >= ?\(idScope)
-                    """, arguments: [stamp, nowMs, request.maxAttempts] + idArguments)
-            }
-            let claimable = request.tasks.map {
-                "(\($0)_status IN ('pending', 'processing') AND COALESCE(\($0)_lease_until, 0) <= ?)"
-            }
-            let candidates = try Int64.fetchAll(db, sql: """
-                SELECT id FROM images WHERE (\(claimable.joined(separator: " OR ")))\(idScope) ORDER BY id LIMIT ?
-                """, arguments: StatementArguments(request.tasks.map { _ in nowMs }) + idArguments + [request.limit])
-            guard !candidates.isEmpty else { return [] }
-            let candidateList = Self.placeholders(candidates.count)
-            for task in request.tasks {
-                try db.execute(sql: """
-                    UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
-                        \(task)_attempts = \(task)_attempts + 1, updated_at = ?
-                    WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
-                        AND COALESCE(\(task)_lease_until, 0) <= ?
-                    """, arguments: [request.worker, until, stamp] + StatementArguments(candidates) + [nowMs])
-            }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
-                FROM images WHERE id IN (\(candidateList)) ORDER BY id
-                """, arguments: StatementArguments(candidates))
-            return rows.compactMap { row in
-                let record = Self.decode(row)
-                let tasks = Set(request.tasks.filter { task in
-                    record.status(of: task) == .processing && (row["\(task)_lease_owner"] as String?) == request.worker
-                })
-                return tasks.isEmpty ? nil : ClaimedImage(record: record, tasks: tasks)
+            while true {
+                var found = Set<Int64>()
+                for (sql, arguments) in plan.candidateQueries {
+                    found.formUnion(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
+                }
+                let candidates = plan.candidates(from: found)
+                guard !candidates.isEmpty else { return [] }
+                var failedOut = 0
+                for (failOut, lease) in plan.updates(candidates) {
+                    try db.execute(sql: failOut.sql, arguments: StatementArguments(failOut.arguments))
+                    failedOut += db.changesCount
+                    try db.execute(sql: lease.sql, arguments: StatementArguments(lease.arguments))
+                }
+                let readBack = plan.readBack(candidates)
+                let claimed = plan.claimed(try Row.fetchAll(db, sql: readBack.sql, arguments: StatementArguments(readBack.arguments)))
+                // Every candidate was out of attempts: look again, so an empty answer always means no work.
+                if !claimed.isEmpty || failedOut == 0 { return claimed }
             }
         }
     }

@@ -142,59 +142,22 @@ public final class MySQLMetadataStore: MetadataStore {
 
     public func claim(_ request: ClaimRequest, at now: Date) async throws -> [ClaimedImage] {
         guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
-        let nowMs = Timestamp.milliseconds(now)
-        let until = Timestamp.milliseconds(now.addingTimeInterval(request.lease.seconds))
-        let stamp = Timestamp.databaseText(now)
-        let (idScope, idArguments) = SQLFragments.idScope(request.ids)
-        let tasks = request.tasks.sorted { $0.rawValue < $1.rawValue }
+        let plan = ClaimPlan(request, at: now, dialect: .mysql)
         return try await transaction("claim tasks") { connection in
             while true {
-                // One index range per task and status, in id order, skipping rows other workers
-                // are claiming right now; the first `limit` ids of their union are the candidates.
                 var found = Set<Int64>()
-                for task in tasks {
-                    for status in ["pending", "processing"] {
-                        let rows = try connection.query("""
-                            SELECT id FROM images WHERE \(task)_status = '\(status)' AND COALESCE(\(task)_lease_until, 0) <= ?\(idScope)
-                            ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
-                            """, [.integer(nowMs)] + idArguments + [.integer(request.limit)])
-                        found.formUnion(rows.compactMap { $0.integer("id") })
-                    }
+                for (sql, arguments) in plan.candidateQueries {
+                    found.formUnion(try connection.query(sql, arguments).compactMap { $0.integer("id") })
                 }
-                let candidates = found.sorted().prefix(request.limit).map { SQLValue.integer($0) }
+                let candidates = plan.candidates(from: found)
                 guard !candidates.isEmpty else { return [] }
-                let candidateList = SQLFragments.placeholders(candidates.count)
                 var failedOut = 0
-                for task in tasks {
-                    // A task out of attempts is failed, not claimed again: this is what stops an
-                    // image that kills its worker from killing every worker after it.
-                    failedOut += try connection.execute("""
-                        UPDATE images SET \(task)_status = 'failed',
-                            \(task)_error_class = CASE WHEN \(task)_error IS NULL THEN 'limit' ELSE 'transient' END, -- before the error: MySQL assigns left to right
-                            \(task)_error = CONCAT('gave up after ', \(task)_attempts, ' attempts: ',
-                                COALESCE(\(task)_error, 'the worker stopped while processing it')),
-                            \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
-                        WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
-                            AND COALESCE(\(task)_lease_until, 0) <= ? AND \(task)_attempts >= ?
-                        """, [.text(stamp)] + candidates + [.integer(nowMs), .integer(request.maxAttempts)])
-                    try connection.execute("""
-                        UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
-                            \(task)_attempts = \(task)_attempts + 1, updated_at = ?
-                        WHERE id IN (\(candidateList)) AND \(task)_status IN ('pending', 'processing')
-                            AND COALESCE(\(task)_lease_until, 0) <= ?
-                        """, [.text(request.worker), .integer(until), .text(stamp)] + candidates + [.integer(nowMs)])
+                for (failOut, lease) in plan.updates(candidates) {
+                    failedOut += try connection.execute(failOut.sql, failOut.arguments)
+                    try connection.execute(lease.sql, lease.arguments)
                 }
-                let rows = try connection.query("""
-                    SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
-                    FROM images WHERE id IN (\(candidateList)) ORDER BY id
-                    """, candidates)
-                let claimed = rows.compactMap { row -> ClaimedImage? in
-                    let record = ImageRecord(row: row)
-                    let held = Set(request.tasks.filter { task in
-                        record.status(of: task) == .processing && row.text("\(task)_lease_owner") == request.worker
-                    })
-                    return held.isEmpty ? nil : ClaimedImage(record: record, tasks: held)
-                }
+                let readBack = plan.readBack(candidates)
+                let claimed = plan.claimed(try connection.query(readBack.sql, readBack.arguments))
                 // Every candidate was out of attempts: look again, so an empty answer always means no work.
                 if !claimed.isEmpty || failedOut == 0 { return claimed }
             }
