@@ -239,10 +239,6 @@ public final class SQLiteMetadataStore: MetadataStore {
         return (sql, StatementArguments(values))
     }
 
-    private static func placeholders(_ count: Int) -> String {
-        SQLFragments.placeholders(count)
-    }
-
     private static func condition(for filter: RecordFilter) -> (String, StatementArguments) {
         let (sql, values) = SQLFragments.condition(for: filter)
         return (sql, StatementArguments(values))
