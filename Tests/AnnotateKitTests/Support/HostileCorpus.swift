@@ -18,6 +18,8 @@ enum HostileCorpus {
             ("truncated.jpg", Data(jpeg.prefix(3000))),
             ("bit-flipped.jpg", Data(flipped)),
             ("sixteen-bit.png", sixteenBitPNG()),
+            ("cmyk.tif", cmykTIFF()),
+            ("cmyk.jpg", try cmykJPEG()),
             ("huge-exif.jpg", hugeEXIF(jpeg)),
             ("vector.svg", Data(#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="100%" height="100%"/></svg>"#.utf8)),
             ("document.pdf", Data("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)),
@@ -59,6 +61,52 @@ enum HostileCorpus {
     static func sixteenBitPNG() -> Data {
         let row: [UInt8] = [0] + (0..<64).flatMap { x -> [UInt8] in [UInt8(x * 4), 0x80, 0x10, 0x20, 0xFF, 0x00] }
         return Fixtures.png(width: 64, height: 64, colourType: 2, bitDepth: 16, scanlines: Array([[UInt8]](repeating: row, count: 64).joined()))
+    }
+
+    /// Legitimate but unusual pixel formats that must come out as ordinary sRGB thumbnails.
+    static let mustComplete = ["sixteen-bit.png", "cmyk.tif", "cmyk.jpg"]
+
+    /// A 32×32 uncompressed CMYK TIFF (Photometric 5, InkSet 1), built by hand.
+    static func cmykTIFF(side: UInt16 = 32) -> Data {
+        let short: UInt16 = 3, long: UInt16 = 4
+        let pixels = (0..<Int(side) * Int(side)).flatMap { i -> [UInt8] in [UInt8(i % 256), UInt8(255 - i % 256), 0x40, 0x10] }
+        let entryCount = 11, ifdStart = 8
+        let bitsAt = ifdStart + 2 + entryCount * 12 + 4, dataAt = bitsAt + 8
+        func entry(_ tag: UInt16, _ type: UInt16, _ value: UInt32, count: UInt32 = 1) -> [UInt8] {
+            let field = type == short && count == 1 ? Fixtures.littleEndian16(UInt16(value)) + [0, 0] : Fixtures.littleEndian32(value)
+            return Fixtures.littleEndian16(tag) + Fixtures.littleEndian16(type) + Fixtures.littleEndian32(count) + field
+        }
+        let entries = [
+            entry(256, short, UInt32(side)), entry(257, short, UInt32(side)), entry(258, short, UInt32(bitsAt), count: 4),
+            entry(259, short, 1), entry(262, short, 5), entry(273, long, UInt32(dataAt)), entry(277, short, 4),
+            entry(278, short, UInt32(side)), entry(279, long, UInt32(pixels.count)), entry(284, short, 1), entry(332, short, 1),
+        ]
+        precondition(entries.count == entryCount)
+        let header: [UInt8] = [0x49, 0x49, 0x2A, 0x00] + Fixtures.littleEndian32(UInt32(ifdStart))
+        let ifd = Fixtures.littleEndian16(UInt16(entryCount)) + Array(entries.joined()) + Fixtures.littleEndian32(0)
+        let bits = Array([[UInt8]](repeating: Fixtures.littleEndian16(8), count: 4).joined())
+        return Data(header + ifd + bits + pixels)
+    }
+
+    /// A CMYK JPEG as print workflows write them (Adobe APP14, inverted channels), made from a sample
+    /// by the `vips` command (libvips-tools, a test dependency) with libvips' built-in CMYK profile.
+    static func cmykJPEG() throws -> Data {
+        let folder = try Fixtures.temporaryDirectory("cmyk")
+        let small = folder.appendingPathComponent("small.jpg").path, cmyk = folder.appendingPathComponent("cmyk.jpg").path
+        try runVips(["vipsthumbnail", Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, "--size", "200", "-o", small])
+        try runVips(["vips", "icc_export", small, cmyk, "--output-profile", "cmyk"])
+        return try Data(contentsOf: URL(fileURLWithPath: cmyk))
+    }
+
+    private static func runVips(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(arguments.joined(separator: " ")) failed; install libvips-tools (make test-deps)"])
+        }
     }
 
     /// A JPEG with an APP1 segment of the largest size a segment can have.
