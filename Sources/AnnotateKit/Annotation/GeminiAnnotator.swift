@@ -45,14 +45,14 @@ public struct GeminiAnnotator: RemoteAnnotator {
             ])],
             generationConfig: .init(responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
                                     temperature: common.temperature))
-        let request = HTTPRequest(
+        let request = TransportRequest(
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
             body: try JSONEncoder().encode(body), timeout: common.timeout)
         return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
-    func interpret(_ response: HTTPResponse) throws(AnnotationError) -> Annotation {
+    func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
         guard response.status == 200 else { throw failure(response) }
         guard let answer = try? JSONDecoder().decode(GeminiWire.Response.self, from: response.body) else {
             throw .permanent("malformed response from Gemini: \(AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self)))")
@@ -80,7 +80,7 @@ public struct GeminiAnnotator: RemoteAnnotator {
     }
 
     /// Sorts an HTTP error by what to do: retry (429 per minute, 5xx), stop (daily quota), fail (the rest).
-    func failure(_ response: HTTPResponse) -> AnnotationError {
+    func failure(_ response: TransportResponse) -> AnnotationError {
         let body = try? JSONDecoder().decode(GeminiWire.ErrorBody.self, from: response.body)
         let message = body?.error.message ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
         let status = body?.error.status.map { " \($0)" } ?? ""
@@ -106,7 +106,7 @@ public struct GeminiAnnotator: RemoteAnnotator {
     }
 
     /// `Retry-After` in seconds (Gemini sends none; proxies and compatible servers may).
-    static func retryAfterHeader(_ response: HTTPResponse) -> Duration? {
+    static func retryAfterHeader(_ response: TransportResponse) -> Duration? {
         guard let value = response.headers["retry-after"], let seconds = Double(value), seconds >= 0 else { return nil }
         return .milliseconds(Int64(seconds * 1000))
     }

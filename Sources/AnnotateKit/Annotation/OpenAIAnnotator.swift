@@ -72,12 +72,12 @@ public struct OpenAIAnnotator: RemoteAnnotator {
             response_format: .init(type: "json_object"), temperature: common.temperature)
         var headers = ["Content-Type": "application/json"]
         if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
-        let request = HTTPRequest(method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
+        let request = TransportRequest(method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
                                   headers: headers, body: try JSONEncoder().encode(body), timeout: common.timeout)
         return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
-    func interpret(_ response: HTTPResponse) throws(AnnotationError) -> Annotation {
+    func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
         guard response.status == 200 else {
             let message = (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error.message
                 ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))

@@ -49,11 +49,11 @@ struct RemoteExchange: Sendable {
     let pacer: RequestPacer?
     let logger: Logger
 
-    func annotate(_ request: HTTPRequest, key: Secret?,
-                  interpret: (HTTPResponse) throws(AnnotationError) -> Annotation) async throws -> Annotation {
+    func annotate(_ request: TransportRequest, key: Secret?,
+                  interpret: (TransportResponse) throws(AnnotationError) -> Annotation) async throws -> Annotation {
         try await pacer?.waitForSlot()
         logger.debug("calling \(service)", metadata: ["request.bytes": "\(request.body.count)"])
-        let response: HTTPResponse
+        let response: TransportResponse
         do {
             response = try await transport.send(request)
         } catch let error as HTTPTransportError {

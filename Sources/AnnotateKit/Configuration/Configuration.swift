@@ -25,6 +25,25 @@ public struct Configuration: Sendable {
     public var logLevel: Logger.Level?
     /// The standard AWS settings, for S3 stores.
     public var aws: AWSSettings = AWSSettings(environment: [:])
+    /// `serve`'s address, access token and upload limit.
+    public var web: WebSettings = WebSettings()
+}
+
+/// What `annotate serve` listens on and whom it lets in.
+public struct WebSettings: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed at start).
+    public var port = 8080
+    /// `--token` / `ANNOTATE_TOKEN`: needed for writes (and, with `isPrivate`, for reads).
+    public var token: Secret?
+    /// `--private`: reads need the token too (except `/health` and `/metrics`).
+    public var isPrivate = false
+    /// `--max-upload-mb`: the largest request body `POST /upload` accepts.
+    public var maxUploadBytes: Int64 = 100 << 20
+    /// `--no-process`: a web-only instance that leaves processing to other workers.
+    public var processUploads = true
+
+    public init() {}
 }
 
 /// The AWS variables S3 stores read: the credential chain's (kept as the environment it reads,
@@ -104,6 +123,10 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case rate
     case temperature
     case requestTimeout = "request-timeout"
+    case host, port, token
+    case maxUploadMB = "max-upload-mb"
+    case isPrivate = "private"
+    case noProcess = "no-process"
 
     /// Environment variables that set this key, first match wins.
     var environmentNames: [String] {
@@ -115,6 +138,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .annotator: ["ANNOTATE_ANNOTATOR"]
         case .logLevel: ["ANNOTATE_LOG_LEVEL"]
         case .prompt: ["ANNOTATE_PROMPT"]
+        case .token: ["ANNOTATE_TOKEN"]
         default: []
         }
     }
@@ -195,13 +219,14 @@ extension Configuration {
             return level
         }
         let annotation = try layers.annotationSettings(for: annotator)
+        let web = try layers.webSettings()
         return Configuration(
             home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
             annotation: annotation,
             thumbnail: ThumbnailSpec(width: size.width, height: size.height, format: format, crop: crop),
             limits: IntakeLimits(maxBytes: maxBytes, maxPixels: maxPixels),
             jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel,
-            aws: AWSSettings(environment: environment))
+            aws: AWSSettings(environment: environment), web: web)
     }
 
     /// `$XDG_DATA_HOME/annotate`, else `~/.local/share/annotate`.
@@ -355,6 +380,47 @@ private struct Layers {
             geminiBaseURL: try endpoint("GEMINI_BASE_URL", default: GeminiAnnotator.defaultBaseURL),
             openAIKey: secret(["OPENAI_API_KEY"]),
             openAIBaseURL: try endpoint("OPENAI_BASE_URL", default: OpenAIAnnotator.defaultBaseURL))
+    }
+
+    /// `serve`'s settings.
+    func webSettings() throws -> WebSettings {
+        var web = WebSettings()
+        web.host = try value(.host, default: web.host) { text throws(ConfigurationProblem) in
+            guard !text.isEmpty, !text.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a host name or address")
+            }
+            return text
+        }
+        web.port = try value(.port, default: String(web.port)) { text throws(ConfigurationProblem) in
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a port number (0 to 65535; 0 picks a free one)")
+            }
+            return port
+        }
+        web.token = try optionalValue(.token) { text throws(ConfigurationProblem) in
+            // Short tokens are guessable, and Secret redacts only values of 4 characters or more.
+            guard text.count >= 8, !text.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw ConfigurationProblem("the token must be at least 8 characters with no spaces")
+            }
+            return Secret(text)
+        }
+        web.maxUploadBytes = try value(.maxUploadMB, default: "100") { text throws(ConfigurationProblem) in
+            guard let megabytes = Int64(text), (1...100_000).contains(megabytes) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a size in whole megabytes (1 or more)")
+            }
+            return megabytes << 20
+        }
+        web.isPrivate = try value(.isPrivate, default: "false", parse: Self.boolean)
+        web.processUploads = try !value(.noProcess, default: "false", parse: Self.boolean)
+        return web
+    }
+
+    static func boolean(_ text: String) throws(ConfigurationProblem) -> Bool {
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw ConfigurationProblem("\(text.debugDescription) is not true or false")
+        }
     }
 
     /// `15/min`, `2/s`, `1000/h`, or a bare number per minute.

@@ -88,7 +88,7 @@ public enum Doctor {
     /// endpoint, the key and the model name at once.
     static func annotator(_ configuration: Configuration, transport: any HTTPTransport) async -> DoctorCheck {
         let settings = configuration.annotation
-        let request: HTTPRequest
+        let request: TransportRequest
         let model: String
         let keyName: String
         let key: Secret?
@@ -102,7 +102,7 @@ public enum Doctor {
             model = settings.model ?? GeminiAnnotator.defaultModel
             keyName = "GEMINI_API_KEY"
             key = geminiKey
-            request = HTTPRequest(method: "GET", url: settings.geminiBaseURL.appendingPathComponent("v1beta/models/\(model)"),
+            request = TransportRequest(method: "GET", url: settings.geminiBaseURL.appendingPathComponent("v1beta/models/\(model)"),
                                   headers: ["x-goog-api-key": geminiKey.reveal()], body: Data(), timeout: .seconds(10))
         case .openai:
             guard let openAIModel = settings.model else {
@@ -113,7 +113,7 @@ public enum Doctor {
             key = settings.openAIKey
             var headers: [String: String] = [:]
             if let key = settings.openAIKey { headers["Authorization"] = "Bearer \(key.reveal())" }
-            request = HTTPRequest(method: "GET", url: settings.openAIBaseURL.appendingPathComponent("models"), headers: headers,
+            request = TransportRequest(method: "GET", url: settings.openAIBaseURL.appendingPathComponent("models"), headers: headers,
                                   body: Data(), timeout: .seconds(10))
         }
         let endpoint = "\(request.url.scheme ?? "https")://\(request.url.host ?? "")" + (request.url.port.map { ":\($0)" } ?? "")

@@ -6,10 +6,10 @@ import FoundationNetworking
 /// One HTTP exchange; behind a protocol so clients are testable and the transport replaceable.
 public protocol HTTPTransport: Sendable {
     /// Sends `request`; throws `HTTPTransportError` when no response arrives.
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    func send(_ request: TransportRequest) async throws -> TransportResponse
 }
 
-public struct HTTPRequest: Sendable {
+public struct TransportRequest: Sendable {
     public var method: String
     public var url: URL
     /// Header names as sent. Values may be secret: never log them.
@@ -26,7 +26,7 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public struct HTTPResponse: Sendable {
+public struct TransportResponse: Sendable {
     public var status: Int
     /// Header names lower-cased.
     public var headers: [String: String]
@@ -73,7 +73,7 @@ public final class URLSessionTransport: HTTPTransport {
 
     deinit { session.finishTasksAndInvalidate() }
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         urlRequest.timeoutInterval = request.timeout.seconds
@@ -92,7 +92,7 @@ public final class URLSessionTransport: HTTPTransport {
             for (name, value) in http.allHeaderFields {
                 if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
             }
-            return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+            return TransportResponse(status: http.statusCode, headers: headers, body: data)
         } catch let error as URLError {
             switch error.code {
             case .timedOut:

@@ -9,10 +9,14 @@ public struct UploadCandidate: Sendable, Equatable {
     public enum Origin: Sendable { case named, walked }
     public var path: String
     public var origin: Origin
+    /// The name the image is known by; nil: the path's last component. Set for files that arrive
+    /// under a temporary path (serve's uploads), so the record keeps the sender's name.
+    public var name: String?
 
-    public init(path: String, origin: Origin) {
+    public init(path: String, origin: Origin, name: String? = nil) {
         self.path = path
         self.origin = origin
+        self.name = name
     }
 }
 

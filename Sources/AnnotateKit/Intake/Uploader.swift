@@ -15,12 +15,15 @@ public struct UploadResult: Sendable, Equatable {
     public var id: Int64?
     /// Why it was rejected or skipped.
     public var reason: String?
+    /// What the bytes look like when they are not an image (e.g. `application/pdf`).
+    public var mediaType: String?
 
-    public init(file: String, status: Status, id: Int64?, reason: String?) {
+    public init(file: String, status: Status, id: Int64?, reason: String?, mediaType: String? = nil) {
         self.file = file
         self.status = status
         self.id = id
         self.reason = reason
+        self.mediaType = mediaType
     }
 
     static func rejected(_ file: String, _ reason: String) -> UploadResult {
@@ -71,7 +74,7 @@ public struct Uploader: Sendable {
     /// (never the pixels) against the pixel limit, and its hash.
     private func inspect(_ data: Data) async throws -> (ImageFormat, ImageHeader, String) {
         guard let format = ImageFormat(sniffing: data) else {
-            throw IntakeProblem.notAnImage("not an image: its bytes match no supported image format")
+            throw IntakeProblem.notAnImage(mediaType: MediaTypeSniffer.mediaType(of: data))
         }
         let header: ImageHeader
         do {
@@ -108,9 +111,7 @@ public struct Uploader: Sendable {
             case .duplicate(let id): return UploadResult(file: file, status: .duplicate, id: id, reason: nil)
             }
         } catch let problem as IntakeProblem {
-            switch problem {
-            case .notAnImage(let reason), .rejected(let reason): return .rejected(file, reason)
-            }
+            return UploadResult(file: file, status: .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
         } catch {
             return .rejected(file, "\(error)")
         }
@@ -118,24 +119,21 @@ public struct Uploader: Sendable {
 
     /// Uploads one file; every problem becomes a result with a reason, never a thrown error.
     public func upload(_ candidate: UploadCandidate) async -> UploadResult {
-        let path = candidate.path
+        let file = candidate.name ?? candidate.path
         do {
             return try await uploadChecked(candidate)
         } catch let problem as IntakeProblem {
-            switch problem {
-            case .notAnImage(let reason) where candidate.origin == .walked:
-                return UploadResult(file: path, status: .skipped, id: nil, reason: reason)
-            case .notAnImage(let reason), .rejected(let reason):
-                return .rejected(path, reason)
-            }
+            let skipped = problem.mediaType != nil && candidate.origin == .walked
+            return UploadResult(file: file, status: skipped ? .skipped : .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
         } catch {
-            logger.warning("upload failed", metadata: ["file": "\(path)", "error": "\(error)"])
-            return .rejected(path, "\(error)")
+            logger.warning("upload failed", metadata: ["file": "\(file)", "error": "\(error)"])
+            return .rejected(file, "\(error)")
         }
     }
 
     private func uploadChecked(_ candidate: UploadCandidate) async throws -> UploadResult {
         let path = candidate.path
+        let file = candidate.name ?? path
         let limits = limits
         let data: Data = try await runBlocking {
             var info = stat()
@@ -156,9 +154,9 @@ public struct Uploader: Sendable {
         }
         let (format, header, sha256) = try await inspect(data)
         if let existing = try await metadata.record(sha256: sha256) {
-            return UploadResult(file: path, status: .duplicate, id: existing.id, reason: nil)
+            return UploadResult(file: file, status: .duplicate, id: existing.id, reason: nil)
         }
-        let name = (path as NSString).lastPathComponent
+        let name = candidate.name ?? (path as NSString).lastPathComponent
         let key = try ObjectKey.original(sha256: sha256, fileName: name)
         try await store.put(data, at: key, contentType: format.contentType)
         let (width, height) = header.displaySize
@@ -168,9 +166,9 @@ public struct Uploader: Sendable {
             switch try await metadata.insert(image, at: Date()) {
             case .inserted(let id):
                 logger.info("uploaded", metadata: ["image.id": "\(id)", "object.key": "\(key)"])
-                return UploadResult(file: path, status: .uploaded, id: id, reason: nil)
+                return UploadResult(file: file, status: .uploaded, id: id, reason: nil)
             case .duplicate(let id):
-                return UploadResult(file: path, status: .duplicate, id: id, reason: nil)
+                return UploadResult(file: file, status: .duplicate, id: id, reason: nil)
             }
         } catch {
             // Leave no orphan object behind, unless a concurrent upload of the same bytes recorded it.
@@ -184,8 +182,20 @@ public struct Uploader: Sendable {
 
 /// A per-file reason not to upload.
 enum IntakeProblem: Error {
-    /// The bytes are not an image at all (skipped in a walk, rejected when named).
-    case notAnImage(String)
+    /// The bytes are not an image at all (skipped in a walk, rejected when named); they look like `mediaType`.
+    case notAnImage(mediaType: String)
     /// An image (or a named file) that cannot be accepted.
     case rejected(String)
+
+    var reason: String {
+        switch self {
+        case .notAnImage(let type): "not an image: its bytes look like \(type)"
+        case .rejected(let reason): reason
+        }
+    }
+
+    var mediaType: String? {
+        if case .notAnImage(let type) = self { return type }
+        return nil
+    }
 }

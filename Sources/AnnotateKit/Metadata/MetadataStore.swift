@@ -11,6 +11,8 @@ public protocol MetadataStore: Sendable {
     func record(sha256: String) async throws -> ImageRecord?
     /// Records in id order after `cursor` (keyset pagination), optionally filtered.
     func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord]
+    /// Records newest first (descending id) before `cursor`, optionally filtered: the web gallery's pages.
+    func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord]
     /// Puts finished tasks back to `pending` with a fresh attempt count (for --retry-failed / --reprocess).
     func reset(_ request: ResetRequest, at now: Date) async throws -> Int
     /// Atomically leases up to `request.limit` images with claimable tasks to one worker.

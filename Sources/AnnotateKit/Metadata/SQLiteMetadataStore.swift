@@ -87,6 +87,15 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
+        let (condition, arguments) = Self.condition(for: filter)
+        return try await read("list images") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Schema.recordColumns) FROM images WHERE id < ? AND \(condition) ORDER BY id DESC LIMIT ?
+                """, arguments: StatementArguments([cursor ?? Int64.max]) + arguments + [limit]).map(Self.decode)
+        }
+    }
+
     public func latestFailures(limit: Int) async throws -> [ImageRecord] {
         try await read("list failures") { db in
             try Row.fetchAll(db, sql: Schema.latestFailuresQuery, arguments: [limit, limit, limit]).map(Self.decode)

@@ -34,6 +34,8 @@ public struct PipelineOptions: Sendable {
     /// Ends the run: claiming stops, work in flight gets `grace` to finish, the rest is released.
     public var stop: StopSignal?
     public var grace: Duration = .seconds(30)
+    /// Rings when this process adds work (serve's uploads): an idle watching run claims at once.
+    public var wake: WorkSignal?
 
     public init() {}
 
@@ -206,7 +208,7 @@ private struct Run: Sendable {
                     }
                     if wait > .milliseconds(10) {
                         logger.debug("waiting for work", metadata: ["seconds": "\(wait.seconds)"])
-                        if let stop = options.stop { await stop.sleep(for: wait) } else { try await Task.sleep(for: wait) }
+                        await idleWait(wait)
                     }
                     continue
                 }
@@ -219,6 +221,20 @@ private struct Run: Sendable {
         var summary = tally.summary
         summary.stopped = options.stop?.isRequested ?? false
         return summary
+    }
+
+    /// Sleeps for `duration`, ended early by a stop request or by new work in this process.
+    func idleWait(_ duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            if let wake = options.wake {
+                group.addTask { await wake.wait(upTo: duration) }
+            } else {
+                group.addTask { try? await Task.sleep(for: duration) }
+            }
+            if let stop = options.stop { group.addTask { await stop.wait() } }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Fetches the original once, decodes it once for the thumbnail and the annotator's preview,
@@ -259,8 +275,14 @@ private struct Run: Sendable {
         }
         let input = AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType)
         let result: TaskResult
+        var elapsed: Duration?
         do {
-            let annotation = try await annotationPermits.withPermit { try await pipeline.annotator.annotate(input) }
+            let (annotation, took) = try await annotationPermits.withPermit {
+                let start = ContinuousClock.now
+                let annotation = try await pipeline.annotator.annotate(input)
+                return (annotation, ContinuousClock.now - start)
+            }
+            elapsed = took
             result = .success(.annotated(annotation))
         } catch let error as AnnotationError {
             switch error.disposition {
@@ -273,7 +295,7 @@ private struct Run: Sendable {
         } catch {
             result = .failure("\(error)", transient: false)
         }
-        return try await finish(record, .annotation, result)
+        return try await finish(record, .annotation, result, elapsed: elapsed)
     }
 
     private func storeThumbnail(_ record: ImageRecord, _ rendering: Result<Rendering, Error>) async throws -> TaskOutcomeReport {
@@ -298,7 +320,8 @@ private struct Run: Sendable {
     }
 
     /// Records the outcome (if this worker still holds the lease) and reports finished tasks.
-    private func finish(_ record: ImageRecord, _ task: TaskKind, _ result: TaskResult) async throws -> TaskOutcomeReport {
+    private func finish(_ record: ImageRecord, _ task: TaskKind, _ result: TaskResult,
+                        elapsed: Duration? = nil) async throws -> TaskOutcomeReport {
         // Cancelled (the grace period after a stop ran out): record nothing; the run releases the
         // lease, so the task is simply pending again, its attempt not counted.
         try Task.checkCancellation()
@@ -326,9 +349,9 @@ private struct Run: Sendable {
         let taskReport: TaskReport
         switch outcome {
         case .annotated, .thumbnailed:
-            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .completed, error: nil)
+            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .completed, error: nil, elapsed: elapsed)
         case .failed(let reason, _):
-            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason)
+            taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason, elapsed: elapsed)
         case .retry(let reason, let notBefore):
             logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
                                                  "after": "\(Timestamp.iso8601(notBefore))"])

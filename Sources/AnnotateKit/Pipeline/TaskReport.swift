@@ -6,6 +6,8 @@ public struct TaskReport: Sendable, Equatable {
     /// `completed` or `failed`.
     public var status: TaskStatus
     public var error: String?
+    /// How long the annotation API took to answer (annotation tasks only), for `serve`'s metrics.
+    public var elapsed: Duration? = nil
 }
 
 /// Counts for a whole run.

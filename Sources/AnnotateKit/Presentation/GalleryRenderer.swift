@@ -53,16 +53,47 @@ public struct GalleryImageView: Sendable {
 
 /// Navigation for one index page.
 public struct GalleryPageLinks: Sendable {
-    public var pageNumber: Int
-    public var pageCount: Int
+    /// e.g. "page 2 of 7" (an export knows its pages; serve's keyset pages do not count them).
+    public var label: String?
     public var previousURL: String?
     public var nextURL: String?
 
-    public init(pageNumber: Int, pageCount: Int, previousURL: String?, nextURL: String?) {
-        self.pageNumber = pageNumber
-        self.pageCount = pageCount
+    public init(label: String?, previousURL: String?, nextURL: String?) {
+        self.label = label
         self.previousURL = previousURL
         self.nextURL = nextURL
+    }
+
+    public init(pageNumber: Int, pageCount: Int, previousURL: String?, nextURL: String?) {
+        self.init(label: pageCount > 1 ? "page \(pageNumber) of \(pageCount)" : nil, previousURL: previousURL, nextURL: nextURL)
+    }
+
+    var hasPages: Bool { label != nil || previousURL != nil || nextURL != nil }
+}
+
+/// A link in the page header.
+public struct NavigationLink: Sendable {
+    public var label: String
+    public var url: String
+
+    public init(label: String, url: String) {
+        self.label = label
+        self.url = url
+    }
+}
+
+/// One file's line on the page that answers an upload.
+public struct UploadResultView: Sendable {
+    public var file: String
+    public var status: String
+    public var reason: String?
+    public var pageURL: String?
+
+    public init(file: String, status: String, reason: String?, pageURL: String?) {
+        self.file = file
+        self.status = status
+        self.reason = reason
+        self.pageURL = pageURL
     }
 }
 
@@ -70,25 +101,29 @@ public struct GalleryPageLinks: Sendable {
 public struct GalleryRenderer: Sendable {
     private let library: MustacheLibrary
     public var siteTitle = "annotate gallery"
+    /// Header links (serve's Upload and Gallery); an export has none.
+    public var navigation: [NavigationLink] = []
+    /// A script every page loads (serve's status polling); an export has none.
+    public var scriptURL: String?
 
     public init() throws {
         var library = MustacheLibrary()
         try library.register(GalleryTemplates.page, named: "page")
         try library.register(GalleryTemplates.index, named: "index")
         try library.register(GalleryTemplates.image, named: "image")
+        try library.register(GalleryTemplates.upload, named: "upload")
+        try library.register(GalleryTemplates.failure, named: "failure")
         self.library = library
     }
 
     /// An index page of cards.
     public func index(_ images: [GalleryImageView], links: GalleryPageLinks, homeURL: String, subtitle: String) -> String {
-        let body = library.render([
-            "images": images,
-            "hasPages": links.pageCount > 1,
-            "pageNumber": links.pageNumber,
-            "pageCount": links.pageCount,
-            "previousURL": links.previousURL as Any,
-            "nextURL": links.nextURL as Any,
-        ] as [String: Any], withTemplate: "index") ?? ""
+        var context: [String: Any] = ["images": images, "hasPages": links.hasPages]
+        // Only values that are there: an Optional inside Any would render as "nil".
+        context["pageLabel"] = links.label
+        context["previousURL"] = links.previousURL
+        context["nextURL"] = links.nextURL
+        let body = library.render(context, withTemplate: "index") ?? ""
         return page(title: siteTitle, body: body, homeURL: homeURL, subtitle: subtitle)
     }
 
@@ -98,10 +133,29 @@ public struct GalleryRenderer: Sendable {
         return page(title: "\(image.filename) · \(siteTitle)", body: body, homeURL: homeURL, subtitle: "image \(image.id)")
     }
 
+    /// The upload form, with the outcome of the last upload when there is one.
+    public func upload(actionURL: String, limit: String, processing: Bool, notice: String?, results: [UploadResultView],
+                       homeURL: String) -> String {
+        var context: [String: Any] = [
+            "actionURL": actionURL, "limit": limit, "processing": processing, "hasResults": !results.isEmpty, "results": results,
+        ]
+        context["notice"] = notice
+        let body = library.render(context, withTemplate: "upload") ?? ""
+        return page(title: "Upload · \(siteTitle)", body: body, homeURL: homeURL, subtitle: "upload images")
+    }
+
+    /// An error page: what went wrong, in words.
+    public func failure(status: String, message: String, homeURL: String) -> String {
+        let body = library.render(["status": status, "message": message, "homeURL": homeURL], withTemplate: "failure") ?? ""
+        return page(title: "\(status) · \(siteTitle)", body: body, homeURL: homeURL, subtitle: status)
+    }
+
     private func page(title: String, body: String, homeURL: String, subtitle: String) -> String {
-        library.render([
+        var context: [String: Any] = [
             "title": title, "siteTitle": siteTitle, "subtitle": subtitle, "homeURL": homeURL, "body": body,
-            "footer": "Made with annotate.",
-        ], withTemplate: "page") ?? ""
+            "style": GalleryTemplates.style, "footer": "Made with annotate.", "navigation": !navigation.isEmpty, "links": navigation,
+        ]
+        context["scriptURL"] = scriptURL
+        return library.render(context, withTemplate: "page") ?? ""
     }
 }

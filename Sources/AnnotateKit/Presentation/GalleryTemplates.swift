@@ -2,15 +2,9 @@
 /// hand the same views to these templates with their own URLs. Mustache's `{{…}}` escapes
 /// everything user-supplied (`< > & " '`); `{{{body}}}` only ever holds our own rendered HTML.
 enum GalleryTemplates {
-    static let page = """
-    <!DOCTYPE html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="referrer" content="no-referrer">
-    <title>{{title}}</title>
-    <style>
+    /// The one style sheet, inline so an export opens from file:// alone; `serve` allows exactly
+    /// this text in its Content-Security-Policy by its hash.
+    static let style = """
     :root { color-scheme: light dark; --fg: #1d1d1f; --muted: #6e6e73; --bg: #fafafa; --card: #fff; --line: #e3e3e6;
             --ok: #1b7f3b; --bad: #b3261e; --wait: #8a6d00; }
     @media (prefers-color-scheme: dark) { :root { --fg: #f2f2f2; --muted: #a1a1a6; --bg: #161617; --card: #222224; --line: #38383a;
@@ -42,14 +36,30 @@ enum GalleryTemplates {
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
     dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
     footer { color: var(--muted); font-size: 12px; padding: 24px 16px; }
-    </style>
+    header nav.site { margin-left: auto; display: flex; gap: 14px; }
+    form.upload { margin: 24px 0; padding: 24px; border: 2px dashed var(--line); border-radius: 12px; background: var(--card); display: flex; flex-direction: column; gap: 14px; align-items: flex-start; }
+    form.upload button { font: inherit; padding: 6px 18px; border-radius: 8px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); cursor: pointer; }
+    .notice { padding: 10px 14px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); }
+    .results { padding-left: 20px; }
+    """
+
+    static let page = """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="referrer" content="no-referrer">
+    <title>{{title}}</title>
+    <style>{{{style}}}</style>
     </head>
     <body>
-    <header><h1><a href="{{homeURL}}">{{siteTitle}}</a></h1><p>{{subtitle}}</p></header>
+    <header><h1><a href="{{homeURL}}">{{siteTitle}}</a></h1><p>{{subtitle}}</p>{{#navigation}}<nav class="site">{{#links}}<a href="{{url}}">{{label}}</a>{{/links}}</nav>{{/navigation}}</header>
     <main>
     {{{body}}}
     </main>
     <footer>{{footer}}</footer>
+    {{#scriptURL}}<script src="{{scriptURL}}" defer></script>{{/scriptURL}}
     </body>
     </html>
     """
@@ -58,20 +68,38 @@ enum GalleryTemplates {
     {{^images}}<p class="missing">No images yet.</p>{{/images}}
     <ul class="grid">
     {{#images}}
-    <li class="card" id="image-{{id}}">
+    <li class="card" id="image-{{id}}" data-id="{{id}}" data-annotation="{{annotationStatus}}" data-thumbnail="{{thumbnailStatus}}">
       <a class="thumb" href="{{pageURL}}">{{#thumbnailURL}}<img src="{{thumbnailURL}}" alt="{{alt}}" loading="lazy">{{/thumbnailURL}}{{^thumbnailURL}}<span class="missing">no thumbnail</span>{{/thumbnailURL}}</a>
       <div class="body">
         <a class="name" href="{{pageURL}}">{{filename}}</a>
         {{#caption}}<p class="caption">{{caption}}</p>{{/caption}}
         {{#hasTags}}<ul class="tags">{{#tags}}<li>{{.}}</li>{{/tags}}</ul>{{/hasTags}}
-        <span class="status">annotation <span class="status-{{annotationStatus}}">{{annotationStatus}}</span> · thumbnail <span class="status-{{thumbnailStatus}}">{{thumbnailStatus}}</span></span>
+        <span class="status">annotation <span class="status-{{annotationStatus}}" data-task="annotation">{{annotationStatus}}</span> · thumbnail <span class="status-{{thumbnailStatus}}" data-task="thumbnail">{{thumbnailStatus}}</span></span>
         {{#annotationError}}<span class="error">annotation: {{annotationError}}</span>{{/annotationError}}
         {{#thumbnailError}}<span class="error">thumbnail: {{thumbnailError}}</span>{{/thumbnailError}}
       </div>
     </li>
     {{/images}}
     </ul>
-    {{#hasPages}}<nav class="pages">{{#previousURL}}<a href="{{previousURL}}" rel="prev">← newer</a>{{/previousURL}}<span>page {{pageNumber}} of {{pageCount}}</span>{{#nextURL}}<a href="{{nextURL}}" rel="next">older →</a>{{/nextURL}}</nav>{{/hasPages}}
+    {{#hasPages}}<nav class="pages">{{#previousURL}}<a href="{{previousURL}}" rel="prev">← newer</a>{{/previousURL}}{{#pageLabel}}<span>{{pageLabel}}</span>{{/pageLabel}}{{#nextURL}}<a href="{{nextURL}}" rel="next">older →</a>{{/nextURL}}</nav>{{/hasPages}}
+    """
+
+    static let upload = """
+    {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
+    {{#hasResults}}<ul class="results">{{#results}}<li>{{#pageURL}}<a href="{{.}}">{{file}}</a>{{/pageURL}}{{^pageURL}}{{file}}{{/pageURL}}: {{status}}{{#reason}} — {{reason}}{{/reason}}</li>{{/results}}</ul>{{/hasResults}}
+    <form class="upload" method="post" action="{{actionURL}}" enctype="multipart/form-data">
+      <label for="files">Choose images (JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF; up to {{limit}} at once)</label>
+      <input id="files" type="file" name="files" accept="image/*" multiple required>
+      <button type="submit">Upload</button>
+    </form>
+    {{#processing}}<p class="missing">Uploads are annotated and thumbnailed at once; the gallery shows them as they finish.</p>{{/processing}}
+    {{^processing}}<p class="missing">This instance only stores uploads; workers elsewhere process them.</p>{{/processing}}
+    """
+
+    static let failure = """
+    <h2>{{status}}</h2>
+    <p class="error">{{message}}</p>
+    <p><a href="{{homeURL}}">Back to the start</a></p>
     """
 
     static let image = """

@@ -90,14 +90,14 @@ extension S3ServerSuites {
 /// Passes requests through, but fails the ones `failWhen` picks as a dropped connection would.
 struct FailingTransport: HTTPTransport {
     let wrapping: any HTTPTransport
-    let failWhen: @Sendable (HTTPRequest) -> Bool
+    let failWhen: @Sendable (TransportRequest) -> Bool
 
-    init(wrapping: any HTTPTransport, failWhen: @escaping @Sendable (HTTPRequest) -> Bool) {
+    init(wrapping: any HTTPTransport, failWhen: @escaping @Sendable (TransportRequest) -> Bool) {
         self.wrapping = wrapping
         self.failWhen = failWhen
     }
 
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
         if failWhen(request) { throw HTTPTransportError.interrupted(host: request.url.host ?? "", reason: "injected failure") }
         return try await wrapping.send(request)
     }

@@ -56,7 +56,11 @@ struct Binary {
         let deadline = Date().addingTimeInterval(timeout)
         while process.process.isRunning {
             if Date() > deadline {
+                // Ask, then insist: a child that ignores SIGTERM must not hang the suite.
                 process.process.terminate()
+                let killAt = Date().addingTimeInterval(5)
+                while process.process.isRunning && Date() < killAt { usleep(10_000) }
+                if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
                 break
             }
             usleep(10_000)

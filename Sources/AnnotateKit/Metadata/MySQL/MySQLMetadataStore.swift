@@ -106,6 +106,15 @@ public final class MySQLMetadataStore: MetadataStore {
         }
     }
 
+    public func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
+        let (condition, arguments) = SQLFragments.condition(for: filter)
+        return try await run("list images") { connection in
+            try connection.query("""
+                SELECT \(Schema.recordColumns) FROM images WHERE id < ? AND \(condition) ORDER BY id DESC LIMIT ?
+                """, [.integer(cursor ?? Int64.max)] + arguments + [.integer(limit)]).map(ImageRecord.init(row:))
+        }
+    }
+
     public func latestFailures(limit: Int) async throws -> [ImageRecord] {
         try await run("list failures") { connection in
             try connection.query(Schema.latestFailuresQuery, Array(repeating: .integer(limit), count: 3)).map(ImageRecord.init(row:))

@@ -121,7 +121,7 @@ public actor AWSCredentialChain {
         } else if let token = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !token.isEmpty {
             headers["Authorization"] = token
         }
-        let response = try await transport.send(HTTPRequest(method: "GET", url: endpoint, headers: headers, body: Data(), timeout: .seconds(5)))
+        let response = try await transport.send(TransportRequest(method: "GET", url: endpoint, headers: headers, body: Data(), timeout: .seconds(5)))
         guard response.status == 200 else {
             throw S3Error.credentials(source: "container credentials", reason: "HTTP \(response.status)")
         }
@@ -130,9 +130,9 @@ public actor AWSCredentialChain {
 
     private func instanceCredentials() async throws -> AWSCredentials? {
         let base = endpoints.instanceMetadata
-        let tokenResponse: HTTPResponse
+        let tokenResponse: TransportResponse
         do {
-            tokenResponse = try await transport.send(HTTPRequest(
+            tokenResponse = try await transport.send(TransportRequest(
                 method: "PUT", url: URL(string: "\(base)/latest/api/token")!,
                 headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: Data(), timeout: .seconds(2)))
         } catch is HTTPTransportError {
@@ -142,12 +142,12 @@ public actor AWSCredentialChain {
         let token = String(decoding: tokenResponse.body, as: UTF8.self)
         let headers = ["X-aws-ec2-metadata-token": token]
         let path = "\(base)/latest/meta-data/iam/security-credentials/"
-        let roles = try await transport.send(HTTPRequest(method: "GET", url: URL(string: path)!, headers: headers, body: Data(), timeout: .seconds(2)))
+        let roles = try await transport.send(TransportRequest(method: "GET", url: URL(string: path)!, headers: headers, body: Data(), timeout: .seconds(2)))
         guard roles.status == 200, let role = String(decoding: roles.body, as: UTF8.self).split(separator: "\n").first.map(String.init), !role.isEmpty else {
             throw S3Error.credentials(source: "EC2 instance metadata", reason: "the instance has no IAM role (HTTP \(roles.status))")
         }
         let encodedRole = SigV4.encode(role, keepSlash: false)
-        let response = try await transport.send(HTTPRequest(method: "GET", url: URL(string: path + encodedRole)!, headers: headers,
+        let response = try await transport.send(TransportRequest(method: "GET", url: URL(string: path + encodedRole)!, headers: headers,
                                                             body: Data(), timeout: .seconds(2)))
         guard response.status == 200 else {
             throw S3Error.credentials(source: "EC2 instance metadata", reason: "HTTP \(response.status) for role \(role)")

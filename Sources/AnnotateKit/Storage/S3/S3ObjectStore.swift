@@ -184,6 +184,12 @@ public final class S3ObjectStore: ObjectStore {
         }
     }
 
+    /// The scheme, host and port presigned URLs point at (a browser's CSP must allow it).
+    public var endpointOrigin: String? {
+        let (scheme, request) = signable(method: "GET", key: nil, query: [], headers: [:])
+        return "\(scheme)://\(request.host)"
+    }
+
     // MARK: - Requests
 
     /// The wire scheme and the request to sign: path-style under a custom endpoint, else
@@ -208,7 +214,7 @@ public final class S3ObjectStore: ObjectStore {
     /// Signs and sends one request, retrying what the SDKs retry; a final failure becomes an
     /// `ObjectStoreError` naming the key (or the bucket) and what to check.
     private func send(_ operation: String, key: ObjectKey?, method: String, query: [(String, String)] = [],
-                      headers: [String: String] = [:], body: Data = Data()) async throws -> HTTPResponse {
+                      headers: [String: String] = [:], body: Data = Data()) async throws -> TransportResponse {
         let (scheme, request) = signable(method: method, key: key, query: query, headers: headers)
         let payloadHash = SigV4.sha256Hex(body)
         let queryText = SigV4.canonicalQuery(request.query)
@@ -227,7 +233,7 @@ public final class S3ObjectStore: ObjectStore {
             let signed = SigV4(credentials: current, region: settings.region).signedHeaders(for: request, payloadHash: payloadHash, date: Date())
             let last = attempt == settings.maxAttempts
             do {
-                let response = try await transport.send(HTTPRequest(method: method, url: url, headers: signed, body: body, timeout: settings.timeout))
+                let response = try await transport.send(TransportRequest(method: method, url: url, headers: signed, body: body, timeout: settings.timeout))
                 if (200..<300).contains(response.status) { return response }
                 let error = S3ServiceError(status: response.status, body: response.body)
                 if error.isRetryable && !last {

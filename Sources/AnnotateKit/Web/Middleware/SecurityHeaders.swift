@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Headers every response carries: a Content-Security-Policy that allows only this server's own
+/// script, the gallery's one style block (by its hash), images from here (and from the S3
+/// endpoint media redirects point at), and no framing; plus `nosniff` and no referrer.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    let policy: String
+
+    /// `imageOrigins`: where media redirects send browsers (the S3 endpoint), if anywhere.
+    init(imageOrigins: [String]) {
+        let styleHash = Data(SHA256.hash(data: Data(GalleryTemplates.style.utf8))).base64EncodedString()
+        policy = [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'sha256-\(styleHash)'",
+            "img-src " + (["'self'"] + imageOrigins).joined(separator: " "),
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ].joined(separator: "; ")
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = policy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "no-referrer"
+        response.headers[.xFrameOptions] = "DENY"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/health` for load balancers (the original deployment's check) and `/metrics` for Prometheus.
+extension WebApp {
+    static let healthTimeout: Duration = .seconds(3)
+
+    func addOperationsRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ in
+            async let database = Self.check("database", within: Self.healthTimeout) { try await metadata.ping() }
+            async let store = Self.check("store", within: Self.healthTimeout) { try await Self.probe(originals) }
+            async let thumbnailStore = Self.check("thumbnail store", within: Self.healthTimeout) { try await Self.probe(thumbnails) }
+            let checks = [await database, await store, await thumbnailStore]
+            let failing = checks.filter { $0.problem != nil }
+            var body = ["status": failing.isEmpty ? "ok" : "unavailable"]
+            for check in checks { body[check.part.replacingOccurrences(of: " ", with: "_")] = check.problem ?? "ok" }
+            if !failing.isEmpty {
+                logger.warning("health check failed", metadata: ["failing": "\(failing.map(\.part))"])
+            }
+            return Response.json(body, status: failing.isEmpty ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            let text = metrics.render(try await metadata.summary())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+    }
+
+    /// Runs `body` with a deadline; the result names the part and, when it failed, why.
+    static func check(_ part: String, within limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> (part: String, problem: String?) {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw HealthTimeout()
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+            return (part, nil)
+        } catch is HealthTimeout {
+            return (part, "\(part) did not answer within \(Int(limit.seconds)) s")
+        } catch {
+            return (part, "\(part) failed: \(error)")
+        }
+    }
+
+    /// A store answers: an S3 bucket to its credentials, a folder exists and is writable.
+    static func probe(_ store: any ObjectStore) async throws {
+        if let s3 = store as? S3ObjectStore {
+            try await s3.verify()
+        } else if let files = store as? FileObjectStore {
+            let path = files.root.path
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw ObjectStoreError.unavailable(store: files.displayName, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+}
+
+private struct HealthTimeout: Error {}

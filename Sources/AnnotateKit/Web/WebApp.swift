@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `annotate serve`: the routes of the contract over one database and store. Many instances
+/// may share them; each can also process what is uploaded to it (see `InProcessWorker`).
+public struct WebApp: Sendable {
+    let metadata: any MetadataStore
+    let originals: any ObjectStore
+    let thumbnails: any ObjectStore
+    let uploader: Uploader
+    let settings: WebSettings
+    let pages: WebPages
+    let metrics = WebMetrics()
+    let presigned = PresignedURLCache()
+    /// Rung after each upload so this instance's worker claims it at once.
+    public let wake = WorkSignal()
+    let logger: Logger
+    /// Where uploads are written while they arrive (one folder per request, removed after it).
+    var temporaryDirectory = FileManager.default.temporaryDirectory
+
+    public init(components: Components) throws {
+        metadata = components.metadata
+        originals = components.originals
+        thumbnails = components.thumbnails
+        uploader = components.uploader()
+        settings = components.configuration.web
+        pages = try WebPages()
+        logger = components.logger
+    }
+
+    /// Every route, behind metrics, security headers, error pages and the token check (in that
+    /// order from the outside in).
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetrics(metrics: metrics))
+        router.add(middleware: SecurityHeaders(imageOrigins: imageOrigins))
+        router.add(middleware: ErrorRendering(pages: pages))
+        if let token = settings.token {
+            router.add(middleware: AccessControl(token: token, isPrivate: settings.isPrivate))
+        }
+        addPageRoutes(to: router)
+        addUploadRoute(to: router)
+        addAPIRoutes(to: router)
+        addMediaRoutes(to: router)
+        addOperationsRoutes(to: router)
+        return router
+    }
+
+    /// The application on the configured address, with `services` (the in-process worker) run
+    /// beside it and stopped with it. `onRunning` hears the address actually bound (for port 0).
+    public func application(services: [any Service] = [],
+                            onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            services: services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+                await onRunning("http://\(host):\(port)")
+            },
+            logger: logger)
+    }
+
+    /// Where media redirects may send a browser: the S3 endpoint's origin, when a store is S3.
+    var imageOrigins: [String] {
+        var origins: Set<String> = []
+        for store in [originals, thumbnails] {
+            guard let s3 = store as? S3ObjectStore, let origin = s3.endpointOrigin else { continue }
+            origins.insert(origin)
+        }
+        return origins.sorted()
+    }
+}
+
+extension Response {
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: JSONLine.encode(value) + "\n")))
+    }
+
+    static func redirect(to location: String, status: HTTPResponse.Status = .seeOther, cacheControl: String = "no-store") -> Response {
+        Response(status: status, headers: [.location: location, .cacheControl: cacheControl])
+    }
+}
+
+extension WebApp {
+    /// Serves until SIGTERM or SIGINT, then drains: the server stops accepting, requests in
+    /// flight finish, the worker finishes or releases its tasks. `onRunning` hears the URL.
+    public func serve(worker: InProcessWorker?, onRunning: @escaping @Sendable (String) async -> Void) async throws {
+        do {
+            try await application(services: worker.map { [$0] } ?? [], onRunning: onRunning).runService()
+        } catch let error as WebServerError {
+            throw error
+        } catch where "\(error)".contains("bind(") || "\(error)".lowercased().contains("address already in use") {
+            throw WebServerError(address: "\(settings.host):\(settings.port)", reason: "\(error)")
+        }
+    }
+}
+
+/// The server could not listen where it was asked to.
+public struct WebServerError: Error, CustomStringConvertible, ExitStatusProviding {
+    public var address: String
+    public var reason: String
+
+    public var description: String {
+        let inUse = reason.lowercased().contains("address already in use")
+        return "cannot listen on \(address): " + (inUse ? "another program is using that port; choose another with --port" : reason)
+    }
+
+    public var exitStatus: ExitStatus { .unavailable }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import AnnotateKit
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `annotate serve` as operators run it: real processes on ephemeral ports, real HTTP.
+@Suite struct ServeCLITests {
+    /// Starts `serve` and waits for the address it prints.
+    func start(_ binary: Binary, _ arguments: [String]) throws -> (Binary.Running, URL) {
+        let server = binary.start(["serve", "--port", "0"] + arguments)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && server.process.isRunning {
+            let out = (try? String(contentsOf: server.stdout, encoding: .utf8)) ?? ""
+            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("Listening on ") }),
+               let url = URL(string: String(line.dropFirst("Listening on ".count).split(separator: " ")[0])) {
+                return (server, url)
+            }
+            usleep(50_000)
+        }
+        let result = server.finish()
+        throw HTTPTestError("serve did not start: \(result.stderr)")
+    }
+
+    @Test func twoInstancesOnOneDatabaseAndStoreShowEachOthersUploads() async throws {
+        let binary = Binary(home: try Fixtures.temporaryDirectory("serve-two"))
+        let (worker, a) = try start(binary, [])
+        let (webOnly, b) = try start(binary, ["--no-process"])
+        defer {
+            for server in [worker, webOnly] where server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) }
+        }
+        // Upload through the web-only instance; the other one's worker finds it by polling.
+        let first = try await HTTP.upload(to: b, files: [("fig-bowl.jpg", try Fixtures.sample("fig-bowl.jpg"))])
+        #expect(first.status == 200, "\(first.text)")
+        try await HTTP.waitUntilDone(id: 1, at: b)
+        // And one through the processing instance, which wakes its own worker at once.
+        let second = try await HTTP.upload(to: a, files: [("astronaut.jpg", try Fixtures.sample("astronaut.jpg"))])
+        #expect(second.status == 200)
+        try await HTTP.waitUntilDone(id: 2, at: a, timeout: 15)
+        for server in [a, b] {
+            let gallery = try await HTTP.get(server.appendingPathComponent("gallery"))
+            #expect(gallery.text.contains("fig-bowl.jpg") && gallery.text.contains("astronaut.jpg"), "\(server)")
+            #expect(gallery.text.contains(#"src="/media/1/thumbnail""#) && gallery.text.contains(#"src="/media/2/thumbnail""#))
+            let thumbnail = try await HTTP.get(server.appendingPathComponent("media/2/thumbnail"))
+            #expect(thumbnail.status == 200 && thumbnail.headers["Content-Type"] == "image/jpeg")
+        }
+
+        for server in [worker, webOnly] { kill(server.process.processIdentifier, SIGTERM) }
+        for server in [worker, webOnly] {
+            let result = server.finish()
+            #expect(result.status == 0, "SIGTERM is a clean stop: \(result.stderr)")
+        }
+        let summary = try #require(try binary.run(["status", "--json"]).json().first)
+        #expect((summary["thumbnail"] as? [String: Int])?["completed"] == 2)
+        #expect((summary["annotation"] as? [String: Int])?["processing"] == 0)
+    }
+
+    @Test func aTakenPortAndAMissingKeyAreClearErrors() throws {
+        let binary = Binary(home: try Fixtures.temporaryDirectory("serve-errors"))
+        let (server, url) = try start(binary, ["--no-process"])
+        defer { kill(server.process.processIdentifier, SIGKILL); _ = server.finish() }
+        let taken = try binary.run(["serve", "--port", String(url.port!)], timeout: 30)
+        #expect(taken.status == 69, "\(taken.stderr)")
+        #expect(taken.stderr.contains("cannot listen on 127.0.0.1:\(url.port!)"))
+
+        var gemini = binary
+        gemini.environment = ["ANNOTATE_ANNOTATOR": "gemini"]
+        let noKey = try gemini.run(["serve", "--port", "0"], timeout: 30)
+        #expect(noKey.status == 78 && noKey.stderr.contains("GEMINI_API_KEY"))
+        let shortToken = try binary.run(["serve", "--port", "0", "--token", "abc"], timeout: 30)
+        #expect(shortToken.status == 64 && shortToken.stderr.contains("at least 8"))
+    }
+}
+
+struct HTTPTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Plain HTTP on loopback for the CLI tests.
+enum HTTP {
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    static func send(_ request: URLRequest) async throws -> Answer {
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
+        return Answer(status: http.statusCode, headers: headers, body: data)
+    }
+
+    static func get(_ url: URL, headers: [String: String] = [:]) async throws -> Answer {
+        var request = URLRequest(url: url)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await send(request)
+    }
+
+    static func upload(to server: URL, files: [(String, Data)], headers: [String: String] = [:]) async throws -> Answer {
+        let boundary = "----annotate\(UUID().uuidString.prefix(8))"
+        var body = Data()
+        for (name, data) in files {
+            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"\(name)\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+            body += data + Data("\r\n".utf8)
+        }
+        body += Data("--\(boundary)--\r\n".utf8)
+        var request = URLRequest(url: server.appendingPathComponent("upload"))
+        request.httpMethod = "POST"
+        request.setValue("multipart/form-data; boundary=\(boundary)", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
+        return try await send(request)
+    }
+
+    /// Polls the API until both of the image's tasks are completed.
+    static func waitUntilDone(id: Int, at server: URL, timeout: TimeInterval = 40) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            let answer = try await get(server.appendingPathComponent("api/images/\(id)"))
+            last = answer.text
+            if let record = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any],
+               record["annotation_status"] as? String == "completed", record["thumbnail_status"] as? String == "completed" {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw HTTPTestError("image \(id) was not processed within \(Int(timeout)) s: \(last)")
+    }
+}
