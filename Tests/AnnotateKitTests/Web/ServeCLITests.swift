@@ -59,6 +59,27 @@ import Glibc
         #expect((summary["annotation"] as? [String: Int])?["processing"] == 0)
     }
 
+    @Test func sigtermDrainsAndReleasesWhatTheWorkerCouldNotFinish() async throws {
+        let fake = try FakeGemini(script: [.slow(20)])
+        var binary = Binary(home: try Fixtures.temporaryDirectory("serve-stop"))
+        binary.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL]
+        let (server, url) = try start(binary, ["--grace", "1s"])
+        let answer = try await HTTP.upload(to: url, files: [("astronaut.jpg", try Fixtures.sample("astronaut.jpg"))])
+        #expect(answer.status == 200)
+        let deadline = Date().addingTimeInterval(20)
+        while fake.requests < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(fake.requests == 1, "the upload reached the worker at once")
+        let signalled = Date()
+        kill(server.process.processIdentifier, SIGTERM)
+        let result = server.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(signalled) < 10, "the grace period bounds the shutdown")
+        #expect(!result.stderr.contains(fake.key))
+        let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
+        #expect(record["annotation_status"] as? String == "pending", "released, not stuck in processing: \(record)")
+        #expect(record["thumbnail_status"] as? String == "completed")
+    }
+
     @Test func aTakenPortAndAMissingKeyAreClearErrors() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-errors"))
         let (server, url) = try start(binary, ["--no-process"])

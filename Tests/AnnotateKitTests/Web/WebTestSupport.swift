@@ -10,11 +10,11 @@ struct WebFixture {
     let components: Components
     let app: WebApp
 
-    init(flags: [ConfigurationKey: String] = [:], home: URL? = nil) throws {
+    init(flags: [ConfigurationKey: String] = [:], environment: [String: String] = [:], home: URL? = nil) throws {
         let home = try home ?? Fixtures.temporaryDirectory("web")
         let configuration = try Configuration.resolve(
             flags: flags.merging([.annotator: "metadata", .jobs: "2"]) { mine, _ in mine },
-            environment: ["ANNOTATE_HOME": home.path, "HOME": home.path])
+            environment: environment.merging(["ANNOTATE_HOME": home.path, "HOME": home.path]) { mine, _ in mine })
         components = try Components.open(configuration, logger: .quiet)
         var app = try WebApp(components: components)
         app.temporaryDirectory = home.appendingPathComponent("upload-temp")

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""make bench, web part (issue 6): `annotate serve` against the original design's Flask gallery.
+
+Both servers on this machine, in the same run, the same 10,000-record database made by
+../shared/baselines/flask-gallery/seed_db.py (the original schema; annotate migrates its copy on open):
+  flask          flask-gallery/run.sh: gunicorn, 2 sync workers, boto3-presigned thumbnail URLs, Jinja2
+  flask tuned    the same with SIGNER=hmac GALLERY_ORDER=id
+  annotate       annotate serve --no-process (release build), /gallery = 50 newest of 10,000
+Load: wrk -t2 -c20 -d15s --latency /gallery after a 3 s warm-up; then annotate alone under
+wrk -t2 -c256 -d10s (no errors, no timeouts).
+Targets: >= 100x flask's requests/s, >= 5x flask tuned, p99 < 20 ms, nothing lost at -c256.
+Env: BENCH_WEB_DURATION (15s), BENCH_SKIP_FLASK=1 (annotate alone).
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("ANNOTATE_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+FLASK = os.path.join(SHARED, "baselines", "flask-gallery")
+BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
+DURATION = os.environ.get("BENCH_WEB_DURATION", "15s")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_wrk(text):
+    """requests/s, p99 in ms, errors (connect/read/write/timeout + non-2xx/3xx)."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)] if p99 else float("nan")
+    errors = 0
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    timeouts = int(socket_errors.group(4)) if socket_errors else 0
+    return rps, p99_ms, errors, timeouts
+
+
+def wrk(url, connections, duration, timeout="10s"):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--timeout", timeout, "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out), out
+
+
+def ensure_flask_deps():
+    try:
+        import flask, boto3, gunicorn  # noqa: F401,E401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "flask", "gunicorn", "boto3"], check=True)
+
+
+def flask(label, work, extra_env):
+    ensure_flask_deps()
+    results = tempfile.mkdtemp(prefix="flask-results-")
+    env = dict(os.environ, WORK=work, PORT=str(free_port()), DURATION=DURATION, AB="0", HEALTH="0", **extra_env)
+    subprocess.run([os.path.join(FLASK, "run.sh"), results], env=env, check=True, capture_output=True, text=True)
+    with open(os.path.join(results, "wrk-gallery.txt")) as f:
+        stats = parse_wrk(f.read())
+    shutil.rmtree(results, ignore_errors=True)
+    print(f"bench web: {label:<12} {stats[0]:9.1f} requests/s   p99 {stats[1]:8.1f} ms   errors {stats[2]}", flush=True)
+    return stats
+
+
+def annotate(work):
+    home = os.path.join(work, "annotate-home")
+    os.makedirs(home, exist_ok=True)
+    db = os.path.join(home, "annotate.db")
+    shutil.copy(os.path.join(work, "gallery.db"), db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANNOTATE_", "DB_", "GEMINI_"))}
+    env.update(ANNOTATE_HOME=home, ANNOTATE_ANNOTATOR="metadata")
+    port = free_port()
+    server = subprocess.Popen([BINARY, "serve", "--port", str(port), "--no-process", "--quiet"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        if not line.startswith("Listening on"):
+            sys.exit(f"bench web: annotate serve did not start: {line}{server.stderr.read()}")
+        url = f"http://127.0.0.1:{port}/gallery"
+        page = urllib.request.urlopen(url).read().decode()
+        cards = page.count('<li class="card"')
+        print(f"bench web: annotate /gallery page: {len(page)} bytes, {cards} cards of "
+              f"{re.search(r'(\d+) images', page).group(1)} records", flush=True)
+        wrk(url, 20, "3s")  # warm-up, not recorded
+        stats, _ = wrk(url, 20, DURATION)
+        print(f"bench web: {'annotate':<12} {stats[0]:9.1f} requests/s   p99 {stats[1]:8.1f} ms   errors {stats[2]}", flush=True)
+        heavy, _ = wrk(url, 256, "10s")
+        print(f"bench web: annotate -c256  {heavy[0]:9.1f} requests/s   p99 {heavy[1]:8.1f} ms   errors {heavy[2]}   timeouts {heavy[3]}", flush=True)
+        rss = 0
+        with open(f"/proc/{server.pid}/status") as f:
+            for status_line in f:
+                if status_line.startswith("VmHWM:"):
+                    rss = int(status_line.split()[1]) // 1024
+        print(f"bench web: annotate serve peak RSS {rss} MB", flush=True)
+        return stats, heavy
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench web: wrk is not installed (make bench-deps)")
+    work = tempfile.mkdtemp(prefix="annotate-web-bench-")
+    try:
+        subprocess.run([sys.executable, os.path.join(FLASK, "seed_db.py"), os.path.join(work, "gallery.db"), "10000"], check=True)
+        ours, heavy = annotate(work)
+        if os.environ.get("BENCH_SKIP_FLASK") == "1":
+            return
+        original = flask("flask", work, {})
+        tuned = flask("flask tuned", work, {"SIGNER": "hmac", "GALLERY_ORDER": "id"})
+        print(f"bench web: annotate / flask        = {ours[0] / original[0]:7.1f}x   (target >= 100x)")
+        print(f"bench web: annotate / flask tuned  = {ours[0] / tuned[0]:7.1f}x   (target >= 5x)")
+        print(f"bench web: annotate p99 {ours[1]:.1f} ms (target < 20 ms); at -c256: {heavy[2]} errors, {heavy[3]} timeouts (target 0)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
