@@ -92,8 +92,8 @@ def annotate(work):
         url = f"http://127.0.0.1:{port}/gallery"
         page = urllib.request.urlopen(url).read().decode()
         cards = page.count('<li class="card"')
-        print(f"bench web: annotate /gallery page: {len(page)} bytes, {cards} cards of "
-              f"{re.search(r'(\d+) images', page).group(1)} records", flush=True)
+        records = re.search(r"(\d+) images", page).group(1)
+        print(f"bench web: annotate /gallery page: {len(page)} bytes, {cards} cards of {records} records", flush=True)
         wrk(url, 20, "3s")  # warm-up, not recorded
         stats, _ = wrk(url, 20, DURATION)
         print(f"bench web: {'annotate':<12} {stats[0]:9.1f} requests/s   p99 {stats[1]:8.1f} ms   errors {stats[2]}", flush=True)

@@ -92,7 +92,9 @@ struct ClaimPlan: Sendable {
         rows.compactMap { row in
             let record = ImageRecord(row: row)
             let held = Set(request.tasks.filter { task in
-                record.status(of: task) == .processing && row.text("\(task)_lease_owner") == request.worker
+                // The two owners follow the record's columns, in readBack's order.
+                let owner = row.text(at: Schema.recordColumnCount + (task == .annotation ? 0 : 1))
+                return record.status(of: task) == .processing && owner == request.worker
             })
             return held.isEmpty ? nil : ClaimedImage(record: record, tasks: held)
         }

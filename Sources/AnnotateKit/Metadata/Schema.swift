@@ -8,6 +8,9 @@ enum Schema {
     }
 
     /// Columns that every record query reads, in `RecordDecoding` order.
+    static let recordColumnCount = recordColumns.split(separator: ",").count
+
+    /// What every record query selects first, in this order: `ImageRecord(row:)` reads by position.
     static let recordColumns = """
         id, filename, sha256, content_type, size_bytes, width, height, s3_key_original, s3_key_thumbnail,
         annotation, tags, model, prompt_hash, tokens, annotation_status, annotation_error, annotation_error_class,

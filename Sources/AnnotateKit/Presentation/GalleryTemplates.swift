@@ -2,8 +2,8 @@
 /// hand the same views to these templates with their own URLs. Mustache's `{{…}}` escapes
 /// everything user-supplied (`< > & " '`); `{{{body}}}` only ever holds our own rendered HTML.
 enum GalleryTemplates {
-    /// The one style sheet, inline so an export opens from file:// alone; `serve` allows exactly
-    /// this text in its Content-Security-Policy by its hash.
+    /// The one style sheet: inline in an export, so it opens from file:// alone; `serve` links it
+    /// from /assets/gallery.css, which browsers cache.
     static let style = """
     :root { color-scheme: light dark; --fg: #1d1d1f; --muted: #6e6e73; --bg: #fafafa; --card: #fff; --line: #e3e3e6;
             --ok: #1b7f3b; --bad: #b3261e; --wait: #8a6d00; }
@@ -51,7 +51,7 @@ enum GalleryTemplates {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="referrer" content="no-referrer">
     <title>{{title}}</title>
-    <style>{{{style}}}</style>
+    {{#styleURL}}<link rel="stylesheet" href="{{styleURL}}">{{/styleURL}}{{^styleURL}}<style>{{{style}}}</style>{{/styleURL}}
     </head>
     <body>
     <header><h1><a href="{{homeURL}}">{{siteTitle}}</a></h1><p>{{subtitle}}</p>{{#navigation}}<nav class="site">{{#links}}<a href="{{url}}">{{label}}</a>{{/links}}</nav>{{/navigation}}</header>
@@ -64,10 +64,9 @@ enum GalleryTemplates {
     </html>
     """
 
-    static let index = """
-    {{^images}}<p class="missing">No images yet.</p>{{/images}}
-    <ul class="grid">
-    {{#images}}
+    /// One image's card in an index page; `index` holds them already rendered, so `serve` can
+    /// reuse the cards of records that did not change.
+    static let card = """
     <li class="card" id="image-{{id}}" data-id="{{id}}" data-annotation="{{annotationStatus}}" data-thumbnail="{{thumbnailStatus}}">
       <a class="thumb" href="{{pageURL}}">{{#thumbnailURL}}<img src="{{thumbnailURL}}" alt="{{alt}}" loading="lazy">{{/thumbnailURL}}{{^thumbnailURL}}<span class="missing">no thumbnail</span>{{/thumbnailURL}}</a>
       <div class="body">
@@ -79,7 +78,12 @@ enum GalleryTemplates {
         {{#thumbnailError}}<span class="error">thumbnail: {{thumbnailError}}</span>{{/thumbnailError}}
       </div>
     </li>
-    {{/images}}
+    """
+
+    static let index = """
+    {{^hasImages}}<p class="missing">No images yet.</p>{{/hasImages}}
+    <ul class="grid">
+    {{{cards}}}
     </ul>
     {{#hasPages}}<nav class="pages">{{#previousURL}}<a href="{{previousURL}}" rel="prev">← newer</a>{{/previousURL}}{{#pageLabel}}<span>{{pageLabel}}</span>{{/pageLabel}}{{#nextURL}}<a href="{{nextURL}}" rel="next">older →</a>{{/nextURL}}</nav>{{/hasPages}}
     """

@@ -82,6 +82,14 @@ extension Response {
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
+    /// An HTML page given as consecutive parts, written into one buffer.
+    static func html(parts: [String], status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+        for part in parts { buffer.writeString(part) }
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: buffer))
+    }
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(string: JSONLine.encode(value) + "\n")))

@@ -4,12 +4,15 @@ import Foundation
 /// server's own URLs (routes instead of relative files) and its polling script.
 struct WebPages: Sendable {
     private let renderer: GalleryRenderer
+    private let cards = CardCache()
     static let scriptURL = "/assets/gallery.js"
+    static let styleURL = "/assets/gallery.css"
 
     init() throws {
         var renderer = try GalleryRenderer()
         renderer.navigation = [NavigationLink(label: "Upload", url: "/"), NavigationLink(label: "Gallery", url: "/gallery")]
         renderer.scriptURL = Self.scriptURL
+        renderer.styleURL = Self.styleURL
         self.renderer = renderer
     }
 
@@ -20,14 +23,15 @@ struct WebPages: Sendable {
                          originalURL: "/media/\(record.id)/original")
     }
 
-    func gallery(_ records: [ImageRecord], filter: String?, nextCursor: Int64?, isFirstPage: Bool, total: Int) -> String {
+    func gallery(_ records: [ImageRecord], filter: String?, nextCursor: Int64?, isFirstPage: Bool) -> [String] {
         let statusQuery = filter.map { "&status=\($0)" } ?? ""
         let links = GalleryPageLinks(
-            label: "\(total) image\(total == 1 ? "" : "s")",
+            label: records.isEmpty && !isFirstPage ? "no older images" : nil,
             previousURL: isFirstPage ? nil : "/gallery" + (filter.map { "?status=\($0)" } ?? ""),
             nextURL: nextCursor.map { "/gallery?before=\($0)\(statusQuery)" })
-        return renderer.index(records.map(Self.view), links: links, homeURL: "/gallery",
-                              subtitle: filter.map { "\($0) images" } ?? "newest first")
+        let cards = records.map { record in self.cards.html(for: record) { renderer.card(Self.view(record)) } }
+        return renderer.indexParts(cards: cards, links: links, homeURL: "/gallery",
+                                   subtitle: filter.map { "\($0) images, newest first" } ?? "newest first")
     }
 
     func image(_ record: ImageRecord) -> String {
@@ -45,5 +49,28 @@ struct WebPages: Sendable {
 
     func error(status: String, message: String) -> String {
         renderer.failure(status: status, message: message, homeURL: "/gallery")
+    }
+}
+
+/// Rendered cards by image, reused while the record is unchanged: most of a gallery page is
+/// cards of finished images, and rendering 50 cards costs more than the rest of the request.
+/// The whole record is compared, so a changed record never shows an old card.
+final class CardCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Int64: (record: ImageRecord, html: String)] = [:]
+    private let capacity: Int
+
+    init(capacity: Int = 20_000) {
+        self.capacity = capacity
+    }
+
+    func html(for record: ImageRecord, render: () -> String) -> String {
+        if let hit = lock.withLock({ entries[record.id] }), hit.record == record { return hit.html }
+        let html = render()
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[record.id] = (record, html)
+        }
+        return html
     }
 }

@@ -24,6 +24,14 @@ struct SQLRow: RecordRow {
     func integer(_ column: String) -> Int64? {
         text(column).flatMap { Int64($0) }
     }
+
+    func text(at index: Int) -> String? {
+        index < values.count ? values[index] : nil
+    }
+
+    func integer(at index: Int) -> Int64? {
+        text(at: index).flatMap { Int64($0) }
+    }
 }
 
 /// A failure reported by the server or the client library.

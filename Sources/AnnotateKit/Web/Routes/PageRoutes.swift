@@ -21,21 +21,23 @@ extension WebApp {
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: WebAssets.galleryScript)))
         }
+        router.get("/assets/gallery.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: GalleryTemplates.style)))
+        }
     }
 
-    /// Newest first, 50 a page, by keyset (`?before=ID`), optionally `?status=`.
+    /// Newest first, 50 a page, by keyset (`?before=ID`), optionally `?status=`. One indexed read;
+    /// no total is counted (keyset pages need none, and every extra read costs throughput).
     func gallery(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         let (filter, filterName) = try Self.statusFilter(query.get("status"))
         let before = try Self.cursor(query.get("before"), name: "before")
-        async let page = metadata.recordsNewestFirst(before: before, limit: Self.galleryPageSize + 1, filter: filter)
-        async let summary = metadata.summary()
-        var records = try await page
+        var records = try await metadata.recordsNewestFirst(before: before, limit: Self.galleryPageSize + 1, filter: filter)
         let hasMore = records.count > Self.galleryPageSize
         if hasMore { records.removeLast() }
-        let html = pages.gallery(records, filter: filterName, nextCursor: hasMore ? records.last?.id : nil,
-                                 isFirstPage: before == nil, total: filterName == nil ? try await summary.total : records.count)
-        return Response.html(html)
+        let parts = pages.gallery(records, filter: filterName, nextCursor: hasMore ? records.last?.id : nil, isFirstPage: before == nil)
+        return Response.html(parts: parts)
     }
 
     /// The record a route's `{id}` names, or a 404 that says which id.
