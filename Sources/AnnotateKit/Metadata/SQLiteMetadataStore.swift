@@ -67,7 +67,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func record(id: Int64) async throws -> ImageRecord? {
-        try await read("read image \(id)") { db in
+        try await readOne("read image \(id)") { db in
             try Self.fetchRecords(db, "SELECT \(Schema.recordColumns) FROM images WHERE id = ?", [id]).first
         }
     }
@@ -80,7 +80,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = Self.condition(for: filter)
-        return try await read("list images") { db in
+        return try await readOne("list images") { db in
             try Self.fetchRecords(db, """
                 SELECT \(Schema.recordColumns) FROM images WHERE id > ? AND \(condition) ORDER BY id LIMIT ?
                 """, StatementArguments([cursor ?? 0]) + arguments + [limit])
@@ -89,7 +89,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = Self.condition(for: filter)
-        return try await read("list images") { db in
+        return try await readOne("list images") { db in
             try Self.fetchRecords(db, """
                 SELECT \(Schema.recordColumns) FROM images WHERE id < ? AND \(condition) ORDER BY id DESC LIMIT ?
                 """, StatementArguments([cursor ?? Int64.max]) + arguments + [limit])
@@ -222,6 +222,16 @@ public final class SQLiteMetadataStore: MetadataStore {
     private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw MetadataStoreError.query(operation: operation, reason: Self.reason(error))
+        }
+    }
+
+    /// One SELECT, which SQLite runs in its own implicit transaction: no BEGIN/COMMIT around it
+    /// (two statements more than the query itself, on every gallery page).
+    private func readOne<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.unsafeRead(body)
         } catch let error as DatabaseError {
             throw MetadataStoreError.query(operation: operation, reason: Self.reason(error))
         }
