@@ -27,28 +27,33 @@ public struct InProcessWorker: Service {
 
     public func run() async throws {
         let stop = options.stop ?? StopSignal()
+        try await withGracefulShutdownHandler {
+            try await run(stoppingOn: stop)
+        } onGracefulShutdown: {
+            stop.request()
+        }
+    }
+
+    /// Processes until `stop` is requested (or the task is cancelled).
+    func run(stoppingOn stop: StopSignal) async throws {
         var options = options
         options.stop = stop
         let metrics = metrics, logger = logger, pipeline = pipeline, run = options
-        await withGracefulShutdownHandler {
-            // A failing database or annotation API must not take the web front down with it:
-            // say so, wait, and try again until the server stops.
-            // Cancelled (the server failed, e.g. its port was taken): end, do not retry.
-            while !stop.isRequested && !Task.isCancelled {
-                do {
-                    _ = try await pipeline.run(run) { report in
-                        if report.task == .annotation, let elapsed = report.elapsed { metrics?.annotationFinished(after: elapsed) }
-                        var metadata: Logger.Metadata = ["image.id": "\(report.id)", "task": "\(report.task.rawValue)", "status": "\(report.status.rawValue)"]
-                        if let error = report.error { metadata["error"] = "\(error)" }
-                        logger.info("task finished", metadata: metadata)
-                    }
-                } catch {
-                    logger.error("processing paused; retrying in 30 s", metadata: ["error": "\(error)"])
-                    await stop.sleep(for: .seconds(30))
+        // A failing database or annotation API must not take the web front down with it: say
+        // so, wait, and try again until the server stops. Cancelled (the server failed, e.g. its
+        // port was taken): end, do not retry.
+        while !stop.isRequested && !Task.isCancelled {
+            do {
+                _ = try await pipeline.run(run) { report in
+                    if report.task == .annotation, let elapsed = report.elapsed { metrics?.annotationFinished(after: elapsed) }
+                    var metadata: Logger.Metadata = ["image.id": "\(report.id)", "task": "\(report.task.rawValue)", "status": "\(report.status.rawValue)"]
+                    if let error = report.error { metadata["error"] = "\(error)" }
+                    logger.info("task finished", metadata: metadata)
                 }
+            } catch {
+                logger.error("processing paused; retrying in 30 s", metadata: ["error": "\(error)"])
+                await stop.sleep(for: .seconds(30))
             }
-        } onGracefulShutdown: {
-            stop.request()
         }
     }
 }

@@ -104,8 +104,14 @@ extension WebApp {
     /// Serves until SIGTERM or SIGINT, then drains: the server stops accepting, requests in
     /// flight finish, the worker finishes or releases its tasks. `onRunning` hears the URL.
     public func serve(worker: InProcessWorker?, onRunning: @escaping @Sendable (String) async -> Void) async throws {
+        // A service group shuts its services down one at a time, last first: the worker comes
+        // last, so it stops claiming (and starts its grace period) the moment a signal arrives,
+        // rather than after the server has drained every connection.
+        var services: [any Service] = [application(onRunning: onRunning)]
+        if let worker { services.append(worker) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await application(services: worker.map { [$0] } ?? [], onRunning: onRunning).runService()
+            try await group.run()
         } catch let error as WebServerError {
             throw error
         } catch where "\(error)".contains("bind(") || "\(error)".lowercased().contains("address already in use") {

@@ -4,37 +4,45 @@ import HummingbirdTesting
 import Testing
 @testable import AnnotateKit
 
-/// The whole application on an ephemeral port with its in-process worker: an upload is
-/// processed at once (the worker is woken, not polled) and its thumbnail is then served.
+/// The application with its in-process worker running beside it: an upload is processed at once
+/// (the upload wakes the worker; it does not wait for a poll) and its thumbnail is then served.
+/// (The live tests on ephemeral ports are in ServeCLITests: real `serve` processes, real HTTP.
+/// This one stays in-process, where a busy test host cannot trip a client timeout.)
 @Suite struct WebLiveTests {
-    @Test func anUploadIsProcessedInProcessAndServed() async throws {
-        let web = try WebFixture(flags: [.port: "0"])
+    @Test func anUploadWakesTheInProcessWorkerAndIsServed() async throws {
+        let web = try WebFixture()
         var options = web.components.pipelineOptions()
         options.jobs = 1
-        options.pollInterval = .seconds(30)  // so only the upload's wake-up can explain a quick finish
+        // Polls so rare that only the upload's wake-up can explain a prompt finish.
+        options.pollInterval = .seconds(120)
+        options.maxPollInterval = .seconds(120)
         let worker = InProcessWorker(pipeline: try web.components.pipeline(), options: options, app: web.app, logger: .quiet)
-        let application = web.app.application(services: [worker])
-        try await application.test(.live) { client in
-            // Let the worker go idle first.
-            try await Task.sleep(for: .milliseconds(300))
-            let started = ContinuousClock.now
-            let answer = try await client.upload([("sunset.jpg", try Fixtures.sample("sunset-exif8.jpg"))])
-            #expect(answer.status == .ok)
-            var record: [String: Any] = [:]
-            while ContinuousClock.now - started < .seconds(20) {
-                record = try await client.execute(uri: "/api/images/1", method: .get).json()
-                if record["thumbnail_status"] as? String == "completed" && record["annotation_status"] as? String == "completed" { break }
-                try await Task.sleep(for: .milliseconds(50))
+        let stop = StopSignal()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run(stoppingOn: stop) }
+            try await web.test { client in
+                try await Task.sleep(for: .milliseconds(300))  // let the worker go idle first
+                let started = ContinuousClock.now
+                let answer = try await client.upload([("sunset.jpg", try Fixtures.sample("sunset-exif8.jpg"))])
+                #expect(answer.status == .ok)
+                var record: [String: Any] = [:]
+                while ContinuousClock.now - started < .seconds(100) {
+                    record = try await client.execute(uri: "/api/images/1", method: .get).json()
+                    if record["thumbnail_status"] as? String == "completed" && record["annotation_status"] as? String == "completed" { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(record["thumbnail_status"] as? String == "completed", "\(record)")
+                #expect(ContinuousClock.now - started < .seconds(100), "the upload woke the worker instead of waiting for a 120 s poll")
+                let thumbnail = try await client.execute(uri: "/media/1/thumbnail", method: .get)
+                #expect(thumbnail.status == .ok)
+                // EXIF orientation 8: the stored thumbnail is upright (landscape 128 wide).
+                let header = try Vips.probe(Data(buffer: thumbnail.body))
+                #expect(header.width == 128 && header.height < 128)
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                #expect(metrics.text.contains("annotate_annotation_duration_seconds_count 1"), "\(metrics.text)")
             }
-            #expect(record["thumbnail_status"] as? String == "completed", "\(record)")
-            #expect(ContinuousClock.now - started < .seconds(10), "the upload woke the worker instead of waiting for a 30 s poll")
-            let thumbnail = try await client.execute(uri: "/media/1/thumbnail", method: .get)
-            #expect(thumbnail.status == .ok)
-            // EXIF orientation 8: the stored thumbnail is upright (landscape 128 wide).
-            let header = try Vips.probe(Data(buffer: thumbnail.body))
-            #expect(header.width == 128 && header.height < 128)
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(metrics.text.contains("annotate_annotation_duration_seconds_count 1"), "\(metrics.text)")
+            stop.request()
+            try await group.waitForAll()
         }
     }
 }
