@@ -60,13 +60,14 @@ import Glibc
     }
 
     @Test func sigtermDrainsAndReleasesWhatTheWorkerCouldNotFinish() async throws {
-        let fake = try FakeGemini(script: [.slow(20)])
+        // Far slower than any busy test host could delay the signal: the answer must never arrive in time.
+        let fake = try FakeGemini(script: [.slow(300)])
         var binary = Binary(home: try Fixtures.temporaryDirectory("serve-stop"))
         binary.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL]
         let (server, url) = try start(binary, ["--grace", "1s"])
         let answer = try await HTTP.upload(to: url, files: [("astronaut.jpg", try Fixtures.sample("astronaut.jpg"))])
         #expect(answer.status == 200)
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while fake.requests < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(fake.requests == 1, "the upload reached the worker at once")
         let signalled = Date()
