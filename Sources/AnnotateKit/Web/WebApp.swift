@@ -20,6 +20,8 @@ public struct WebApp: Sendable {
     let logger: Logger
     /// Where uploads are written while they arrive (one folder per request, removed after it).
     var temporaryDirectory = FileManager.default.temporaryDirectory
+    /// How long `/health` waits for each part before calling it unavailable.
+    var healthTimeout: Duration = .seconds(3)
 
     public init(components: Components) throws {
         metadata = components.metadata
@@ -49,14 +51,12 @@ public struct WebApp: Sendable {
         return router
     }
 
-    /// The application on the configured address, with `services` (the in-process worker) run
-    /// beside it and stopped with it. `onRunning` hears the address actually bound (for port 0).
-    public func application(services: [any Service] = [],
-                            onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// The application on the configured address. `onRunning` hears the address actually bound
+    /// (for port 0).
+    func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
                 let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

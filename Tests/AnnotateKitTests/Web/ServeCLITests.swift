@@ -61,7 +61,7 @@ import Glibc
 
     @Test func sigtermDrainsAndReleasesWhatTheWorkerCouldNotFinish() async throws {
         // Far slower than any busy test host could delay the signal: the answer must never arrive in time.
-        let fake = try FakeGemini(script: [.slow(300)])
+        let fake = try FakeGemini(script: Array(repeating: .slow(300), count: 5))
         var binary = Binary(home: try Fixtures.temporaryDirectory("serve-stop"))
         binary.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL]
         let (server, url) = try start(binary, ["--grace", "1s"])
@@ -69,7 +69,7 @@ import Glibc
         #expect(answer.status == 200)
         let deadline = Date().addingTimeInterval(60)
         while fake.requests < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(fake.requests == 1, "the upload reached the worker at once")
+        #expect(fake.requests >= 1, "the upload reached the worker")
         let signalled = Date()
         kill(server.process.processIdentifier, SIGTERM)
         let result = server.finish()

@@ -18,6 +18,8 @@ struct WebFixture {
         components = try Components.open(configuration, logger: .quiet)
         var app = try WebApp(components: components)
         app.temporaryDirectory = home.appendingPathComponent("upload-temp")
+        // In-process, the checks share the test host's few threads with every other test.
+        app.healthTimeout = .seconds(60)
         self.app = app
     }
 

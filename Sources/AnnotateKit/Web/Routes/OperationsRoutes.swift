@@ -4,13 +4,11 @@ import Hummingbird
 
 /// `/health` for load balancers (the original deployment's check) and `/metrics` for Prometheus.
 extension WebApp {
-    static let healthTimeout: Duration = .seconds(3)
-
     func addOperationsRoutes(to router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in
-            async let database = Self.check("database", within: Self.healthTimeout) { try await metadata.ping() }
-            async let store = Self.check("store", within: Self.healthTimeout) { try await Self.probe(originals) }
-            async let thumbnailStore = Self.check("thumbnail store", within: Self.healthTimeout) { try await Self.probe(thumbnails) }
+            async let database = Self.check("database", within: healthTimeout) { try await metadata.ping() }
+            async let store = Self.check("store", within: healthTimeout) { try await Self.probe(originals) }
+            async let thumbnailStore = Self.check("thumbnail store", within: healthTimeout) { try await Self.probe(thumbnails) }
             let checks = [await database, await store, await thumbnailStore]
             let failing = checks.filter { $0.problem != nil }
             var body = ["status": failing.isEmpty ? "ok" : "unavailable"]
