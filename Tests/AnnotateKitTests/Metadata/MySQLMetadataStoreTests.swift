@@ -37,6 +37,21 @@ extension MariaDBServerSuites {
             #expect(Schema.mysql.map(\.name) == Schema.sqlite.map(\.name), "both backends carry the same named migrations")
         }
 
+        @Test func aMigrationKilledAfterItsDDLIsFinishedByTheNextOpen() async throws {
+            // MySQL DDL commits itself: a run SIGKILLed between an ALTER and the row recording its
+            // migration leaves the ALTER applied but the migration unrecorded (seen in CI).
+            let location = try TestDatabases.freshMariaDB()
+            let store = try MySQLMetadataStore(location: location)
+            guard case .inserted(let id) = try await store.insert(MetadataStoreConformance.image(1), at: Date()) else {
+                Issue.record("insert failed")
+                return
+            }
+            try TestDatabases.execute(location, ["DELETE FROM schema_migrations WHERE name IN ('0002-pipeline-columns', '0003-lease-owner-indexes', '0005-failure-indexes')"])
+            let reopened = try MySQLMetadataStore(location: location)
+            #expect(try await reopened.appliedMigrations() == Schema.mysql.map(\.name))
+            #expect(try await reopened.record(id: id)?.filename == MetadataStoreConformance.image(1).filename)
+        }
+
         @Test func migratesTheOriginalDeploymentsTableInPlace() async throws {
             let location = try TestDatabases.freshMariaDB()
             try TestDatabases.execute(location, [

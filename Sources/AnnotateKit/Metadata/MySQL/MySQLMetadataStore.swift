@@ -35,6 +35,10 @@ public final class MySQLMetadataStore: MetadataStore {
 
     /// Applies every migration not yet recorded. A named lock serialises processes that open a
     /// new database at once (MySQL DDL cannot run inside a transaction).
+    /// Duplicate column (1060), duplicate index (1061), nothing to drop (1091): what an ALTER
+    /// that already ran says when it runs again.
+    static let alreadyApplied: Set<UInt32> = [1060, 1061, 1091]
+
     static func migrate(_ connection: MariaDBConnection) throws {
         let locked = try connection.query("SELECT GET_LOCK('annotate.schema_migrations', 60) AS locked")
         guard locked.first?.integer("locked") == 1 else {
@@ -48,8 +52,15 @@ public final class MySQLMetadataStore: MetadataStore {
         let applied = Set(try connection.query("SELECT name FROM schema_migrations").compactMap { $0.text("name") })
         for migration in Schema.mysql where !applied.contains(migration.name) {
             for statement in migration.statements {
-                // Text protocol: not every DDL statement (CREATE TRIGGER) can be prepared.
-                try connection.command(statement)
+                do {
+                    // Text protocol: not every DDL statement (CREATE TRIGGER) can be prepared.
+                    try connection.command(statement)
+                } catch {
+                    // DDL commits itself and each ALTER is atomic: a run killed after one but
+                    // before recording its migration left that ALTER whole. (Every other
+                    // statement of a migration can simply run again.)
+                    guard Self.alreadyApplied.contains(error.code) else { throw error }
+                }
             }
             try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                                    [.text(migration.name), .text(Timestamp.databaseText(Date()))])
