@@ -18,6 +18,18 @@ public enum Timestamp {
         format(date, dateTimeSeparator: 0x54, suffix: "Z")
     }
 
+    /// An HTTP date (RFC 9110 IMF-fixdate), e.g. `Sun, 29 Nov 2026 10:00:00 GMT`, for Last-Modified.
+    public static func httpDate(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(t.tm_wday)]), \(two(t.tm_mday)) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900) "
+            + "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) GMT"
+    }
+
     /// Parses database text (`YYYY-MM-DD HH:MM:SS`, also with a `T`, fractional seconds or `Z`).
     /// Runs for two columns of every record read, so it walks the bytes once by hand.
     public static func parse(_ text: String) -> Date? {

@@ -78,8 +78,7 @@ public struct WebApp: Sendable {
 
 extension Response {
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        html(parts: [text], status: status)
     }
 
     /// An HTML page given as consecutive parts, written into one buffer.

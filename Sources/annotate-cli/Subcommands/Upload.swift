@@ -81,7 +81,7 @@ struct Upload: AsyncParsableCommand {
 
     static func print(_ result: UploadResult, to output: Output) async {
         if await output.json {
-            await output.result(json: UploadLine(result))
+            await output.result(json: UploadResultJSON(result))
             return
         }
         switch result.status {
@@ -90,19 +90,5 @@ struct Upload: AsyncParsableCommand {
         case .rejected: await output.result("rejected        \(result.file): \(result.reason ?? "")")
         case .skipped: await output.result("skipped         \(result.file): \(result.reason ?? "")")
         }
-    }
-}
-
-/// `{"file", "status", "id", "reason"}`.
-struct UploadLine: Encodable {
-    let result: UploadResult
-    init(_ result: UploadResult) { self.result = result }
-    enum CodingKeys: String, CodingKey { case file, status, id, reason }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(result.file, forKey: .file)
-        try c.encode(result.status.rawValue, forKey: .status)
-        try c.encode(result.id, forKey: .id)
-        try c.encode(result.reason, forKey: .reason)
     }
 }

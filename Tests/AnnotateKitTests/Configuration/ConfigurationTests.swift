@@ -131,6 +131,7 @@ import Testing
         let date = Date(timeIntervalSince1970: 1_800_000_123)
         #expect(Timestamp.parse(Timestamp.databaseText(date)) == date)
         #expect(Timestamp.iso8601(date) == "2027-01-15T08:02:03Z")
+        #expect(Timestamp.httpDate(date) == "Fri, 15 Jan 2027 08:02:03 GMT")
         #expect(Timestamp.parse("2027-01-15T08:02:03.456Z") == date)
     }
 

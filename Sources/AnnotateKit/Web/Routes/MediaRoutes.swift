@@ -58,7 +58,7 @@ extension WebApp {
         // Objects are replaced by rename, never rewritten, so size + mtime identify a version.
         let etag = "\"\(String(length, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))\(String(info.st_mtim.tv_nsec, radix: 16))\""
         var headers: HTTPFields = [
-            .contentType: contentType, .eTag: etag, .lastModified: Self.httpDate(modified),
+            .contentType: contentType, .eTag: etag, .lastModified: Timestamp.httpDate(modified),
             .cacheControl: cacheControl, .acceptRanges: "bytes",
         ]
         if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
@@ -89,13 +89,5 @@ extension WebApp {
         case "png": "image/png"
         default: "image/jpeg"
         }
-    }
-
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
     }
 }

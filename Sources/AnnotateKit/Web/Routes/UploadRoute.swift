@@ -56,37 +56,11 @@ extension WebApp {
     }
 }
 
-/// `{"results": [{"file", "status", "id", "reason"}]}`, one entry per file, like `upload --json`.
+/// `{"results": [{"file", "status", "id", "reason"}]}`, one entry per file, as `upload --json` prints them.
 struct UploadAnswer: Encodable {
-    let results: [UploadResult]
+    let results: [UploadResultJSON]
 
-    struct Line: Encodable {
-        let file: String
-        let status: String
-        let id: Int64?
-        let reason: String?
-        let mediaType: String?
-
-        enum CodingKeys: String, CodingKey {
-            case file, status, id, reason
-            case mediaType = "media_type"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(status, forKey: .status)
-            try c.encode(id, forKey: .id)
-            try c.encode(reason, forKey: .reason)
-            try c.encodeIfPresent(mediaType, forKey: .mediaType)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey { case results }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(results.map { Line(file: $0.file, status: $0.status.rawValue, id: $0.id, reason: $0.reason, mediaType: $0.mediaType) },
-                     forKey: .results)
+    init(results: [UploadResult]) {
+        self.results = results.map(UploadResultJSON.init)
     }
 }
