@@ -134,24 +134,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
         let plan = ClaimPlan(request, at: now, dialect: .sqlite)
         return try await write("claim tasks") { db in
-            while true {
-                var found = Set<Int64>()
-                for (sql, arguments) in plan.candidateQueries {
-                    found.formUnion(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
-                }
-                let candidates = plan.candidates(from: found)
-                guard !candidates.isEmpty else { return [] }
-                var failedOut = 0
-                for (failOut, lease) in plan.updates(candidates) {
-                    try db.execute(sql: failOut.sql, arguments: StatementArguments(failOut.arguments))
-                    failedOut += db.changesCount
-                    try db.execute(sql: lease.sql, arguments: StatementArguments(lease.arguments))
-                }
-                let readBack = plan.readBack(candidates)
-                let claimed = plan.claimed(try Row.fetchAll(db, sql: readBack.sql, arguments: StatementArguments(readBack.arguments)))
-                // Every candidate was out of attempts: look again, so an empty answer always means no work.
-                if !claimed.isEmpty || failedOut == 0 { return claimed }
-            }
+            try plan.run(query: { try Row.fetchAll(db, sql: $0.sql, arguments: StatementArguments($0.arguments)) },
+                         execute: { try db.execute(sql: $0.sql, arguments: StatementArguments($0.arguments)); return db.changesCount })
         }
     }
 

@@ -133,6 +133,27 @@ enum MetadataStoreConformance {
         try await summaryMatchesTheRecords(store)
     }
 
+    /// A worker claims while its earlier claims are in flight: an image's thumbnail that waited
+    /// for its retry comes due while the same worker still holds the annotation. The claim hands
+    /// out the thumbnail alone; the annotation must not run a second time.
+    static func claimsHandOutOnlyWhatTheyLeased(_ store: any MetadataStore) async throws {
+        let id = try await insert(store, count: 1)[0]
+        let first = try await store.claim(request("w"), at: t0)
+        #expect(first.first?.tasks == [.annotation, .thumbnail])
+        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w",
+                                                   result: .retry("HTTP 503", notBefore: t0.addingTimeInterval(5))), at: t0))
+        let second = try await store.claim(request("w"), at: t0.addingTimeInterval(6))
+        #expect(second.map(\.record.id) == [id] && second.first?.tasks == [.thumbnail])
+        #expect(try await store.claim(request("w"), at: t0.addingTimeInterval(7)).isEmpty)
+        // Both leases are still this worker's, each recorded once.
+        for task in TaskKind.allCases {
+            let result: TaskOutcome.Result = task == .annotation
+                ? .annotated(Annotation(caption: "Once.", tags: [], model: "m", tokens: 1)) : .thumbnailed(key: "thumbnails/x.jpg")
+            #expect(try await store.record(TaskOutcome(id: id, task: task, worker: "w", result: result), at: t0.addingTimeInterval(8)))
+        }
+        try await summaryMatchesTheRecords(store)
+    }
+
     static func tasksOutOfAttemptsAreFailedNotClaimed(_ store: any MetadataStore) async throws {
         let id = try await insert(store, count: 1)[0]
         for round in 0..<2 {

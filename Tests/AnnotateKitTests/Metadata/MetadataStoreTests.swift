@@ -32,6 +32,9 @@ extension MariaDBServerSuites {
         @Test(arguments: backends) func retries(_ backend: Backend) async throws {
             try await MetadataStoreConformance.retriesWaitThenGiveUp(try store(backend))
         }
+        @Test(arguments: backends) func claimsHandOutOnlyWhatTheyLeased(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.claimsHandOutOnlyWhatTheyLeased(try store(backend))
+        }
         @Test(arguments: backends) func attemptsRunOut(_ backend: Backend) async throws {
             try await MetadataStoreConformance.tasksOutOfAttemptsAreFailedNotClaimed(try store(backend))
         }

@@ -185,11 +185,16 @@ final class MariaDBConnection: @unchecked Sendable {
     }
 
     fileprivate func statementError(_ statement: UnsafeMutablePointer<MYSQL_STMT>) -> MariaDBError {
-        MariaDBError(code: mysql_stmt_errno(statement), message: String(cString: mysql_stmt_error(statement)))
+        let code = mysql_stmt_errno(statement)
+        // Some failures are recorded on the connection rather than the statement.
+        guard code != 0 else { return Self.error(of: handle) }
+        return MariaDBError(code: code, message: String(cString: mysql_stmt_error(statement)))
     }
 
     private static func error(of handle: UnsafeMutablePointer<MYSQL>) -> MariaDBError {
-        MariaDBError(code: mysql_errno(handle), message: String(cString: mysql_error(handle)))
+        let code = mysql_errno(handle)
+        let message = String(cString: mysql_error(handle))
+        return MariaDBError(code: code, message: message.isEmpty ? "the database client failed without a reason (error \(code))" : message)
     }
 }
 

@@ -164,23 +164,7 @@ public final class MySQLMetadataStore: MetadataStore {
         guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
         let plan = ClaimPlan(request, at: now, dialect: .mysql)
         return try await transaction("claim tasks") { connection in
-            while true {
-                var found = Set<Int64>()
-                for (sql, arguments) in plan.candidateQueries {
-                    found.formUnion(try connection.query(sql, arguments).compactMap { $0.integer("id") })
-                }
-                let candidates = plan.candidates(from: found)
-                guard !candidates.isEmpty else { return [] }
-                var failedOut = 0
-                for (failOut, lease) in plan.updates(candidates) {
-                    failedOut += try connection.execute(failOut.sql, failOut.arguments)
-                    try connection.execute(lease.sql, lease.arguments)
-                }
-                let readBack = plan.readBack(candidates)
-                let claimed = plan.claimed(try connection.query(readBack.sql, readBack.arguments))
-                // Every candidate was out of attempts: look again, so an empty answer always means no work.
-                if !claimed.isEmpty || failedOut == 0 { return claimed }
-            }
+            try plan.run(query: { try connection.query($0.sql, $0.arguments) }, execute: { try connection.execute($0.sql, $0.arguments) })
         }
     }
 
