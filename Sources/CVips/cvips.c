@@ -184,6 +184,43 @@ static int cvips_decode_fit(const void *buffer, size_t length, int width, int he
     return status;
 }
 
+/* The preview for the annotator: an upright sRGB image whose long side is at most `side`, at
+ * the largest scale the decoder produces directly (JPEG 1/2, 1/4, 1/8; WebP any), so no
+ * resampling pass is needed: without Orc, libvips' Lanczos reduce in plain C was half of
+ * `process`'s CPU. The long side lands between side/2 and side, which costs the API the same
+ * tokens; formats without shrink-on-load are reduced as thumbnails are. */
+static int cvips_decode_preview(const void *buffer, size_t length, int side, VipsImage **out) {
+    VipsImage *header = vips_image_new_from_buffer(buffer, length, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (header == NULL) return -1;
+    int longest = MAX(vips_image_get_width(header), vips_image_get_height(header));
+    const char *loader = NULL;
+    if (vips_image_get_string(header, VIPS_META_LOADER, &loader) != 0) loader = NULL;
+    int jpeg = loader != NULL && vips_isprefix("jpegload", loader);
+    int webp = loader != NULL && vips_isprefix("webpload", loader);
+    g_object_unref(header);
+    vips_error_clear();
+
+    int shrink = 1;
+    while (shrink < 8 && (longest + shrink - 1) / shrink > side) shrink *= 2;
+    char options[64];
+    if (jpeg && shrink > 1)
+        g_snprintf(options, sizeof(options), "shrink=%d,%s", shrink, CVIPS_LOAD_OPTIONS);
+    else if (webp && shrink > 1)
+        g_snprintf(options, sizeof(options), "scale=%g,%s", 1.0 / shrink, CVIPS_LOAD_OPTIONS);
+    else
+        g_snprintf(options, sizeof(options), "%s", CVIPS_LOAD_OPTIONS);
+    VipsImage *loaded = vips_image_new_from_buffer(buffer, length, options, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (loaded == NULL) return -1;
+    /* Rotation, colour management and (when the loader could not shrink enough) the reduce. */
+    VipsImage *fitted = NULL;
+    int status = vips_thumbnail_image(loaded, &fitted, side, "height", side, "size", VIPS_SIZE_DOWN, NULL);
+    g_object_unref(loaded);
+    if (status != 0) return -1;
+    status = cvips_to_srgb(fitted, out);
+    g_object_unref(fitted);
+    return status;
+}
+
 int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,
                  cvips_encoded *thumbnail, cvips_encoded *preview) {
     memset(thumbnail, 0, sizeof(*thumbnail));
@@ -196,8 +233,7 @@ int cvips_render(const void *buffer, size_t length, const cvips_render_request *
     int status = -1;
 
     if (want_preview) {
-        if (cvips_decode_fit(buffer, length, request->preview_side, request->preview_side, CVIPS_CROP_NONE, &decoded) != 0)
-            goto done;
+        if (cvips_decode_preview(buffer, length, request->preview_side, &decoded) != 0) goto done;
         /* Decode into memory once: the encodes below then read pixels, not the file again. */
         memory = vips_image_copy_memory(decoded);
         if (memory == NULL) goto done;

@@ -91,7 +91,9 @@ public struct Components: Sendable {
                                     timeout: settings.requestTimeout, previewSide: settings.previewSide)
         }
         var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
-        var transport: URLSessionTransport { URLSessionTransport(maximumConnections: configuration.annotationJobs) }
+        var transport: NIOHTTPTransport {
+            NIOHTTPTransport(maximumConnections: configuration.annotationJobs, readTimeout: settings.requestTimeout)
+        }
         switch configuration.annotator {
         case .metadata:
             return try MetadataAnnotator()
@@ -135,12 +137,12 @@ public struct Components: Sendable {
 /// What every S3 store of one run shares: one credential chain and one HTTP transport.
 private struct S3Context {
     let credentials: AWSCredentialChain
-    let transport: URLSessionTransport
+    let transport: NIOHTTPTransport
     let region: String
     let endpoint: URL?
 
     init(_ settings: AWSSettings, connections: Int) {
-        transport = URLSessionTransport(maximumConnections: max(8, connections))
+        transport = NIOHTTPTransport(maximumConnections: max(8, connections))
         credentials = AWSCredentialChain(environment: settings.environment, transport: transport)
         region = credentials.region()
         endpoint = settings.endpoint

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One HTTP exchange; behind a protocol so clients are testable and the transport replaceable.
 public protocol HTTPTransport: Sendable {
@@ -57,64 +54,3 @@ public enum HTTPTransportError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// HTTP through URLSession (libcurl on Linux). One session per transport, sized for the
-/// concurrency the caller asks for: URLSession otherwise allows only 6 connections per host.
-public final class URLSessionTransport: HTTPTransport {
-    private let session: URLSession
-
-    public init(maximumConnections: Int) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = max(1, maximumConnections)
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        session = URLSession(configuration: configuration)
-    }
-
-    deinit { session.finishTasksAndInvalidate() }
-
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = request.timeout.seconds
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        let host = request.url.host.map { h in request.url.port.map { "\(h):\($0)" } ?? h } ?? request.url.absoluteString
-        do {
-            // A request without a body (GET, HEAD, DELETE) must not go as an upload: libcurl
-            // would send it with a body and fail the exchange.
-            let (data, response) = request.body.isEmpty && request.method != "PUT" && request.method != "POST"
-                ? try await session.data(for: urlRequest)
-                : try await session.upload(for: urlRequest, from: request.body)
-            guard let http = response as? HTTPURLResponse else {
-                throw HTTPTransportError.interrupted(host: host, reason: "the answer was not HTTP")
-            }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-            }
-            return TransportResponse(status: http.statusCode, headers: headers, body: data)
-        } catch let error as URLError {
-            switch error.code {
-            case .timedOut:
-                throw HTTPTransportError.timedOut(host: host, after: request.timeout)
-            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet, .badURL, .unsupportedURL:
-                throw HTTPTransportError.unreachable(host: host, reason: Self.reason(error.code))
-            default:
-                throw HTTPTransportError.interrupted(host: host, reason: Self.reason(error.code))
-            }
-        }
-    }
-
-    /// Words for the common codes; never the URL (it may carry a query a user put a key in).
-    private static func reason(_ code: URLError.Code) -> String {
-        switch code {
-        case .cannotConnectToHost: "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: "unknown host"
-        case .notConnectedToInternet: "no network"
-        case .networkConnectionLost: "connection lost"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid:
-            "TLS handshake failed"
-        default: "network error \(code.rawValue)"
-        }
-    }
-}

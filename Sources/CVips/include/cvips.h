@@ -74,7 +74,8 @@ typedef struct cvips_render_request {
 
 /* Decodes an encoded image held in memory once and encodes what is asked: a thumbnail fitting
  * thumbnail_width×thumbnail_height (or filling it when crop is not NONE) and/or an upright JPEG
- * preview whose long side is at most preview_side. Shrink-on-load, EXIF auto-rotation, never
+ * preview whose long side is at most preview_side (and, for JPEG and WebP, at least half of it:
+ * the scale the decoder reaches without resampling). Shrink-on-load, EXIF auto-rotation, never
  * enlarging, sRGB, alpha flattened on white for JPEG, metadata stripped. When the thumbnail fits
  * inside the preview, both come from one decode. Truncated or corrupt pixel data is an error. */
 int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,

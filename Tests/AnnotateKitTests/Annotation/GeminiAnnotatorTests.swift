@@ -9,7 +9,7 @@ import Testing
                           prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(10), baseURL: String? = nil) -> GeminiAnnotator {
         GeminiAnnotator(settings: .init(apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
                                         common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
-                        transport: URLSessionTransport(maximumConnections: 8), pacer: nil, logger: .quiet)
+                        transport: NIOHTTPTransport(maximumConnections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     static func input(_ name: String = "mountains-picos.jpg") async throws -> AnnotationInput {
@@ -44,7 +44,7 @@ import Testing
         #expect(annotation.promptHash == AnnotationPrompt.hash(AnnotationPrompt.standard))
         let request = try #require(fake.observed.first)
         #expect(request.path == "/v1beta/models/gemini-2.5-flash-lite:generateContent")
-        #expect(request.longSide == 768)
+        #expect(request.longSide == 640)  // 1280 px decoded at 1/2
         #expect(request.prompt == AnnotationPrompt.standard)
     }
 
@@ -158,7 +158,7 @@ import Testing
         let summary = try await s.run(GeminiAnnotatorTests.annotator(fake))
         #expect(summary.completed == [.annotation: 3, .thumbnail: 3])
         #expect(fake.violations.isEmpty)
-        #expect(fake.observed.map(\.longSide).sorted() == [512, 768, 768])
+        #expect(fake.observed.map(\.longSide).sorted() == [512, 512, 640])
         #expect(try await s.metadata.summary().tokens == 600)
         let records = try await s.metadata.allRecords(filter: .all)
         #expect(records.compactMap(\.tokens).reduce(0, +) == 600)

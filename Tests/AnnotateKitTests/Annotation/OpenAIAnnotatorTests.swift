@@ -7,7 +7,7 @@ import Testing
         OpenAIAnnotator(settings: .init(baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
                                         common: .init(model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
                                                       timeout: timeout, previewSide: 768)),
-                        transport: URLSessionTransport(maximumConnections: 4), pacer: nil, logger: .quiet)
+                        transport: NIOHTTPTransport(maximumConnections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> Result<Annotation, AnnotationError> {
@@ -84,7 +84,7 @@ import Testing
         binary.environment = ["OPENAI_BASE_URL": fake.baseURL, "OPENAI_MODEL": "llava-test"]
         let run = try binary.run(["upload", "--process", "--annotator", "openai", "--json", Fixtures.samples.appendingPathComponent("dogs-window.jpg").path])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(fake.violations.isEmpty && fake.longSides == [768])
+        #expect(fake.violations.isEmpty && fake.longSides == [640])
         let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
         #expect(record["annotation"] as? String == "A local caption." && record["model"] as? String == "llava-test" && record["tokens"] as? Int == 90)
     }

@@ -99,7 +99,19 @@ import Testing
         let preview = try #require(rendering.preview)
         #expect(preview.count <= 40_000)
         let header = try Vips.probe(preview)
-        #expect(header.width == 768 && header.height == 576)
+        // 1280×960 decoded at 1/2: the largest size the JPEG decoder gives directly within 768.
+        #expect(header.width == 640 && header.height == 480)
         #expect(rendering.thumbnail?.width == 128 && rendering.thumbnail?.height == 96)
+    }
+
+    /// JPEG and WebP previews are decoded straight at a scale within the bound (no resampling
+    /// pass); other formats are reduced to the bound itself. Never larger than the bound.
+    @Test(arguments: [("dandelions.jpg", 160, 90), ("coffee-cup.webp", 300, 200), ("cat-chelsea.png", 300, 200),
+                      ("sunset-exif8.jpg", 256, 170)])
+    func previewsFitTheirBoundAtTheDecodersScale(_ name: String, _ width: Int, _ height: Int) throws {
+        let rendering = try Vips.render(try Fixtures.sample(name), spec: nil, previewSide: 300, previewMaxBytes: 0)
+        let header = try Vips.probe(try #require(rendering.preview))
+        #expect(header.width == width && header.height == height, "\(name): \(header.width)×\(header.height)")
+        #expect(max(header.width, header.height) > 150)
     }
 }
