@@ -142,7 +142,8 @@ private struct S3Context {
     let endpoint: URL?
 
     init(_ settings: AWSSettings, connections: Int) {
-        transport = NIOHTTPTransport(maximumConnections: max(8, connections))
+        // An answer silent this long is a stalled connection, retried like a timeout.
+        transport = NIOHTTPTransport(maximumConnections: max(8, connections), readTimeout: .seconds(60))
         credentials = AWSCredentialChain(environment: settings.environment, transport: transport)
         region = credentials.region()
         endpoint = settings.endpoint

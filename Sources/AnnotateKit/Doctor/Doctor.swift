@@ -20,7 +20,7 @@ public struct DoctorCheck: Sendable, Equatable {
 /// independent, so one failure does not hide the others.
 public enum Doctor {
     public static func run(_ configuration: Result<Configuration, any Error>, logger: Logger,
-                           transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2)) async -> [DoctorCheck] {
+                           transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10))) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         switch configuration {
         case .failure(let error):
