@@ -114,4 +114,22 @@ import Testing
         #expect(header.width == width && header.height == height, "\(name): \(header.width)×\(header.height)")
         #expect(max(header.width, header.height) > 150)
     }
+
+    /// The annotator's decode path on the hostile corpus (what upload lets through): a preview
+    /// within the bound or an error, never a crash; CMYK and 16-bit originals give one, a
+    /// truncated JPEG does not.
+    @Test func hostileFilesGiveAPreviewOrAnError() throws {
+        let refusedAtUpload: Set = ["bomb.png", "bomb.jpg", "bomb.webp", "many-frames.gif", "vector.svg", "document.pdf",
+                                    "svg-named.jpg", "polyglot-html.jpg", "empty.png"]
+        var previewed: Set<String> = []
+        for (name, data) in try HostileCorpus.files() where !refusedAtUpload.contains(name) {
+            guard let preview = try? Vips.render(data, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: 0).preview else { continue }
+            let header = try Vips.probe(preview)
+            #expect(max(header.width, header.height) <= 768 && header.loader?.hasPrefix("jpegload") == true, "\(name)")
+            previewed.insert(name)
+        }
+        #expect(previewed.isSuperset(of: HostileCorpus.mustComplete), "\(previewed)")
+        // A cut-off JPEG fails even when decoded at 1/2 scale (no half-grey preview is sent).
+        #expect(!previewed.contains("truncated.jpg"))
+    }
 }
