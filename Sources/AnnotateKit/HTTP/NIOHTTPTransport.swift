@@ -22,13 +22,15 @@ public final class NIOHTTPTransport: HTTPTransport {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maximumConnections)
         // A refused connection is an answer: report it now instead of retrying until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout = .init(connect: .seconds(10), read: readTimeout.map(Self.timeAmount))
+        configuration.timeout = .init(connect: .seconds(10), read: readTimeout.map(TimeAmount.init))
         // Signed S3 requests cannot follow a redirect; every caller reads the 3xx itself.
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
+        #if os(Linux)
         configuration.http1_1ConnectionDebugInitializer = { channel in
             channel.pipeline.addHandler(AcknowledgeAtOnce(), position: .first)
         }
+        #endif
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
@@ -45,7 +47,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         }
         let host = request.url.host.map { h in request.url.port.map { "\(h):\($0)" } ?? h } ?? "the server"
         do {
-            let response = try await client.execute(outgoing, timeout: Self.timeAmount(request.timeout))
+            let response = try await client.execute(outgoing, timeout: TimeAmount(request.timeout))
             var headers: [String: String] = [:]
             for (name, value) in response.headers {
                 let key = name.lowercased()
@@ -56,10 +58,6 @@ public final class NIOHTTPTransport: HTTPTransport {
         } catch {
             throw Self.classify(error, host: host, timeout: request.timeout)
         }
-    }
-
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(Int64(duration.seconds * 1_000_000_000))
     }
 
     /// Sorts a failure by what the caller should do. The words never include the URL: it may
@@ -104,15 +102,15 @@ public final class NIOHTTPTransport: HTTPTransport {
 /// answer's head and body separately without TCP_NODELAY holds the body back until its head is
 /// acknowledged, and Linux delays that acknowledgement by up to 40 ms on a kept-alive
 /// connection: every answer from such a server (Python's http.server, the bench's fake Gemini)
-/// would come 40 ms late.
+/// would come 40 ms late. (TCP_QUICKACK is Linux's.)
+#if os(Linux)
 private final class AcknowledgeAtOnce: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        #if os(Linux)
         _ = try? context.channel.syncOptions?.setOption(.tcpOption(.init(rawValue: Int32(TCP_QUICKACK))), value: 1)
-        #endif
         context.fireChannelRead(data)
     }
 }
+#endif
