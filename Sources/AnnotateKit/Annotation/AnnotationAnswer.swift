@@ -51,24 +51,51 @@ enum AnnotationAnswer {
         "image of", "photo of",
     ]
 
-    /// Removes markdown and filler openers, collapses whitespace, capitalises, ends with a full stop.
+    /// Removes markdown emphasis and leading list or heading markers, filler openers and quotes
+    /// that wrap the whole caption; collapses whitespace, capitalises, ends with a full stop. The
+    /// model's own text is otherwise kept as it is: a quote or bracket inside it stays.
     static func cleanCaption(_ text: String) -> String {
         var caption = text
-        for marker in ["**", "__", "`", "#"] { caption = caption.replacingOccurrences(of: marker, with: "") }
+        for marker in ["**", "__", "`"] { caption = caption.replacingOccurrences(of: marker, with: "") }
         caption = caption.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        caption = caption.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”-–•* "))
         var changed = true
         while changed {
-            changed = false
+            let before = caption
+            caption = String(caption.drop { "#-–•* ".contains($0) })
+            while caption.last == " " || caption.last == "*" { caption.removeLast() }
+            caption = unwrappingQuotes(caption)
             for opener in fillerOpeners where caption.lowercased().hasPrefix(opener) {
                 caption = String(caption.dropFirst(opener.count)).trimmingCharacters(in: CharacterSet(charactersIn: " :,"))
-                changed = true
             }
+            changed = caption != before
         }
         guard let first = caption.first else { return "" }
         caption = first.uppercased() + caption.dropFirst()
         if let last = caption.last, !".!?".contains(last) { caption += "." }
         return caption
+    }
+
+    /// Quote pairs a model may wrap its whole answer in.
+    private static let quotePairs: [(open: Character, close: Character)] = [("\"", "\""), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»")]
+
+    /// `"A cat."` → `A cat.`; `"A" and "B"` and `A & "friends"` stay as they are: the first and
+    /// last characters are removed only when they are one pair that encloses everything between.
+    static func unwrappingQuotes(_ text: String) -> String {
+        guard text.count >= 2, let first = text.first, let last = text.last,
+              let pair = quotePairs.first(where: { $0.open == first && $0.close == last }) else { return text }
+        let inner = text.dropFirst().dropLast()
+        if pair.open == pair.close {
+            guard !inner.contains(pair.open) else { return text }
+        } else {
+            var depth = 0
+            for character in inner {
+                if character == pair.open { depth += 1 }
+                if character == pair.close { depth -= 1 }
+                if depth < 0 { return text }
+            }
+            guard depth == 0 else { return text }
+        }
+        return inner.trimmingCharacters(in: .whitespaces)
     }
 
     /// Lower-case, trimmed, without `#`, unique, at most 12.

@@ -30,10 +30,15 @@ public struct GeminiAnnotator: RemoteAnnotator {
         exchange = RemoteExchange(service: "the Gemini API", transport: transport, pacer: pacer, logger: logger)
     }
 
-    /// `…/v1beta/models/{model}:generateContent` (a `models/` prefix in the setting is accepted).
-    var endpoint: URL {
+    /// `…/v1beta/models/{model}:generateContent`.
+    var endpoint: URL { Self.modelURL(baseURL: settings.baseURL, model: model, method: "generateContent") }
+
+    /// `…/v1beta/models/{model}`, or one of its methods (`…:generateContent`): the one place the
+    /// model's URL is made, for annotation and for doctor's check alike. A `models/` prefix in the
+    /// setting is accepted.
+    public static func modelURL(baseURL: URL, model: String, method: String? = nil) -> URL {
         let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
-        return settings.baseURL.appendingPathComponent("v1beta/models/\(name):generateContent")
+        return baseURL.appendingPathComponent("v1beta/models/\(name)" + (method.map { ":\($0)" } ?? ""))
     }
 
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {

@@ -42,6 +42,9 @@ public struct WebSettings: Sendable {
     public var maxUploadBytes: Int64 = 100 << 20
     /// `--no-process`: a web-only instance that leaves processing to other workers.
     public var processUploads = true
+    /// `--allowed-host` / `ANNOTATE_ALLOWED_HOSTS`: Host names answered besides the loopback ones
+    /// (on a loopback `--host`) and the listening addresses; `*` turns the Host check off.
+    public var allowedHosts: [String] = []
 
     public init() {}
 }
@@ -127,6 +130,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case maxUploadMB = "max-upload-mb"
     case isPrivate = "private"
     case noProcess = "no-process"
+    case allowedHost = "allowed-host"
 
     /// Environment variables that set this key, first match wins.
     var environmentNames: [String] {
@@ -139,6 +143,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .logLevel: ["ANNOTATE_LOG_LEVEL"]
         case .prompt: ["ANNOTATE_PROMPT"]
         case .token: ["ANNOTATE_TOKEN"]
+        case .allowedHost: ["ANNOTATE_ALLOWED_HOSTS"]
         default: []
         }
     }
@@ -412,7 +417,19 @@ private struct Layers {
         }
         web.isPrivate = try value(.isPrivate, default: "false", parse: Self.boolean)
         web.processUploads = try !value(.noProcess, default: "false", parse: Self.boolean)
+        web.allowedHosts = try value(.allowedHost, default: "", parse: Self.hostNames)
         return web
+    }
+
+    /// Comma-separated host names (repeated flags arrive joined by commas), or `*`.
+    static func hostNames(_ text: String) throws(ConfigurationProblem) -> [String] {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for name in names where name != "*" {
+            guard !name.contains(where: { $0.isWhitespace || "/@?#".contains($0) }) else {
+                throw ConfigurationProblem("\(name.debugDescription) is not a host name; write a name such as gallery.example.org, or * for any")
+            }
+        }
+        return names
     }
 
     static func boolean(_ text: String) throws(ConfigurationProblem) -> Bool {

@@ -5,8 +5,8 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     /// `s3://BUCKET[/PREFIX]`: objects in an S3 (or S3-compatible) bucket.
     case s3(bucket: String, prefix: String)
 
-    /// Parses `file:DIR` (a bare path is taken as a directory too) or `s3://BUCKET[/PREFIX]`.
-    /// Relative paths are made absolute.
+    /// Parses `file:DIR` or `s3://BUCKET[/PREFIX]`; anything else is refused. Relative paths
+    /// are made absolute.
     public init(parsing text: String) throws(ConfigurationProblem) {
         if text.lowercased().hasPrefix("s3://") {
             let rest = text.dropFirst(5)
@@ -21,7 +21,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
             self = .s3(bucket: bucket, prefix: prefix)
             return
         }
-        self = .file(directory: try LocationText.path(text, scheme: "file", what: "store", example: "file:/path/to/objects or s3://BUCKET[/PREFIX]"))
+        self = .file(directory: try LocationText.path(text, scheme: "file", what: "store", example: "file:DIR or s3://BUCKET[/PREFIX]"))
     }
 
     public var description: String {

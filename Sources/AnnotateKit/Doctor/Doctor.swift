@@ -99,7 +99,7 @@ public enum Doctor {
             model = settings.model ?? GeminiAnnotator.defaultModel
             keyName = "GEMINI_API_KEY"
             key = geminiKey
-            request = TransportRequest(method: "GET", url: settings.geminiBaseURL.appendingPathComponent("v1beta/models/\(model)"),
+            request = TransportRequest(method: "GET", url: GeminiAnnotator.modelURL(baseURL: settings.geminiBaseURL, model: model),
                                   headers: ["x-goog-api-key": geminiKey.reveal()], body: Data(), timeout: .seconds(10))
         case .openai:
             guard let openAIModel = settings.model else {

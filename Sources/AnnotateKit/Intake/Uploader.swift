@@ -48,26 +48,34 @@ public struct Uploader: Sendable {
     }
 
     /// Uploads `candidates` with at most `jobs` at once, calling `progress` as each finishes.
-    /// Results come back in the candidates' order.
+    /// Results come back in the candidates' order. When the store or the database cannot be
+    /// reached, the batch stops with that error (exit 69): it is not the files' fault, and the
+    /// files not yet done are neither stored nor recorded.
     public func upload(_ candidates: [UploadCandidate], jobs: Int,
-                       progress: @escaping @Sendable (UploadResult) async -> Void) async -> [UploadResult] {
+                       progress: @escaping @Sendable (UploadResult) async -> Void) async throws -> [UploadResult] {
         var results = [UploadResult?](repeating: nil, count: candidates.count)
-        await withTaskGroup(of: (Int, UploadResult).self) { group in
+        try await withThrowingTaskGroup(of: (Int, UploadResult).self) { group in
             var next = 0
             func addNext() {
                 guard next < candidates.count else { return }
                 let index = next
                 next += 1
-                group.addTask { (index, await self.upload(candidates[index])) }
+                group.addTask { (index, try await self.upload(candidates[index])) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
-            while let (index, result) = await group.next() {
+            while let (index, result) = try await group.next() {
                 results[index] = result
                 await progress(result)
                 addNext()
             }
         }
         return results.map { $0! }
+    }
+
+    /// A failure of a service every file needs (the store or the database unreachable), as
+    /// opposed to one of this file.
+    static func isOutage(_ error: any Error) -> Bool {
+        (error as? any ExitStatusProviding)?.exitStatus == .unavailable
     }
 
     /// The checks every image passes before it gets a record: the type from its bytes, the header
@@ -91,7 +99,8 @@ public struct Uploader: Sendable {
 
     /// Records an object that is already in the store (named by an S3 event), checked like an
     /// upload but left where it is, under its own key. Registering it again finds the record.
-    public func register(_ key: ObjectKey) async -> UploadResult {
+    /// Throws only when the store or the database cannot be reached.
+    public func register(_ key: ObjectKey) async throws -> UploadResult {
         let file = "\(store.displayName)/\(key)"
         do {
             let data = try await store.get(key)
@@ -112,20 +121,21 @@ public struct Uploader: Sendable {
             }
         } catch let problem as IntakeProblem {
             return UploadResult(file: file, status: .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
-        } catch {
+        } catch where !Self.isOutage(error) {
             return .rejected(file, "\(error)")
         }
     }
 
-    /// Uploads one file; every problem becomes a result with a reason, never a thrown error.
-    public func upload(_ candidate: UploadCandidate) async -> UploadResult {
+    /// Uploads one file; every problem of the file becomes a result with a reason. Throws only
+    /// when the store or the database cannot be reached (nothing of the file is then recorded).
+    public func upload(_ candidate: UploadCandidate) async throws -> UploadResult {
         let file = candidate.name ?? candidate.path
         do {
             return try await uploadChecked(candidate)
         } catch let problem as IntakeProblem {
             let skipped = problem.mediaType != nil && candidate.origin == .walked
             return UploadResult(file: file, status: skipped ? .skipped : .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
-        } catch {
+        } catch where !Self.isOutage(error) {
             logger.warning("upload failed", metadata: ["file": "\(file)", "error": "\(error)"])
             return .rejected(file, "\(error)")
         }

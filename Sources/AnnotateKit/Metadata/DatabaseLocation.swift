@@ -5,15 +5,15 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// `mysql://USER:PASS@HOST[:PORT]/DB`: a MySQL or MariaDB database (which must exist).
     case mysql(MySQLLocation)
 
-    /// Parses `sqlite:PATH` (a bare path is taken as SQLite too) or a `mysql://` URL. Relative
-    /// SQLite paths are made absolute.
+    /// Parses `sqlite:PATH` or a `mysql://` (or `mariadb://`) URL; anything else is refused.
+    /// Relative SQLite paths are made absolute.
     public init(parsing text: String) throws(ConfigurationProblem) {
         if text.lowercased().hasPrefix("mysql:") || text.lowercased().hasPrefix("mariadb:") {
             self = .mysql(try MySQLLocation(parsing: text.lowercased().hasPrefix("mariadb:") ? "mysql" + text.dropFirst(7) : text))
             return
         }
         self = .sqlite(path: try LocationText.path(text, scheme: "sqlite", what: "database",
-                                                   example: "sqlite:/path/to/annotate.db or mysql://USER:PASS@HOST/DB"))
+                                                   example: "sqlite:PATH or mysql://USER:PASS@HOST[:PORT]/DB"))
     }
 
     /// Never shows a password.

@@ -6,6 +6,8 @@ public enum ExitStatus: Int32, Sendable {
     case itemsFailed = 1
     /// Unknown option, missing argument, or an invalid value given as a flag.
     case usage = 64
+    /// An input document is not what it claims (an `--event` file that names no object).
+    case dataError = 65
     /// A required service (database, store, annotation API) is unreachable.
     case unavailable = 69
     /// A wait timed out.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `annotate serve`: the routes of the contract over one database and store. Many instances
@@ -33,13 +34,16 @@ public struct WebApp: Sendable {
         logger = components.logger
     }
 
-    /// Every route, behind metrics, security headers, error pages and the token check (in that
-    /// order from the outside in).
+    /// Every route, behind metrics, security headers, compression, error pages, the Host check,
+    /// the cross-site write guard and the token check (in that order from the outside in).
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetrics(metrics: metrics))
         router.add(middleware: SecurityHeaders(imageOrigins: imageOrigins))
+        router.add(middleware: ResponseCompression())
         router.add(middleware: ErrorRendering(pages: pages))
+        router.add(middleware: HostAllowList(policy: hostPolicy))
+        router.add(middleware: CrossSiteWriteGuard())
         if let token = settings.token {
             router.add(middleware: AccessControl(token: token, isPrivate: settings.isPrivate))
         }
@@ -63,6 +67,13 @@ public struct WebApp: Sendable {
                 await onRunning("http://\(host):\(port)")
             },
             logger: logger)
+    }
+
+    /// The Host names this instance answers for (see `HostPolicy`).
+    var hostPolicy: HostPolicy {
+        HostPolicy(bindHost: settings.host, allowedHosts: settings.allowedHosts) {
+            ((try? System.enumerateDevices()) ?? []).compactMap { $0.address?.ipAddress }
+        }
     }
 
     /// Where media redirects may send a browser: the S3 endpoint's origin, when a store is S3.

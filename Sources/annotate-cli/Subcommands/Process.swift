@@ -34,7 +34,7 @@ struct Process: AsyncParsableCommand {
     @Flag(help: "Keep claiming new work as it arrives until SIGINT/SIGTERM (polling, with backoff while idle).")
     var watch = false
 
-    @Option(help: ArgumentHelp("Process the objects an S3 event names (EventBridge \"Object Created\" or a Records notification), registering unknown ones; - reads stdin.", valueName: "file"))
+    @Option(help: ArgumentHelp("Process the objects an S3 event names (EventBridge \"Object Created\", a Records notification, or either in an SNS envelope or an SQS batch), registering unknown ones; - reads stdin.", valueName: "file"))
     var event: String?
 
     @Option(help: ArgumentHelp("After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
@@ -116,8 +116,12 @@ extension Process {
         for object in try S3Event.createdObjects(in: data) {
             let result: UploadResult
             do {
-                result = await uploader.register(try components.originalKey(for: object))
-            } catch {
+                result = try await uploader.register(try components.originalKey(for: object))
+            } catch let error as ObjectStoreError {
+                // An object key the store cannot hold is this object's problem; an outage stops the run.
+                guard error.exitStatus != .unavailable else { throw error }
+                result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
+            } catch let error as S3Event.EventError {
                 result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
             }
             await Upload.print(result, to: output)

@@ -27,6 +27,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest upload request in megabytes. [default: 100]", valueName: "n"))
     var maxUploadMb: String?
 
+    @Option(name: .customLong("allowed-host"), help: ArgumentHelp(
+        "A Host name this server answers for besides localhost, 127.0.0.1 and [::1] (repeatable; * for any, behind a proxy that rewrites Host). [env: ANNOTATE_ALLOWED_HOSTS]",
+        valueName: "name"))
+    var allowedHosts: [String] = []
+
     @Flag(help: "Web only: leave processing to `process --watch` workers.")
     var noProcess = false
 
@@ -55,6 +60,7 @@ struct Serve: AsyncParsableCommand {
             flags[.maxUploadMB] = maxUploadMb
             if isPrivate { flags[.isPrivate] = "true" }
             if noProcess { flags[.noProcess] = "true" }
+            if !allowedHosts.isEmpty { flags[.allowedHost] = allowedHosts.joined(separator: ",") }
             let components = try global.open(adding: flags)
             try await components.verifyStores()
             let app = try WebApp(components: components)

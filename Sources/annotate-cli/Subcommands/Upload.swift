@@ -54,7 +54,7 @@ struct Upload: AsyncParsableCommand {
             for problem in problems { await Self.print(problem, to: output) }
 
             await output.startProgress(total: candidates.count, label: "files")
-            let results = await components.uploader().upload(candidates, jobs: components.configuration.jobs) { result in
+            let results = try await components.uploader().upload(candidates, jobs: components.configuration.jobs) { result in
                 await output.advanceProgress()
                 await Self.print(result, to: output)
             }

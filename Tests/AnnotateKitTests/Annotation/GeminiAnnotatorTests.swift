@@ -120,6 +120,32 @@ import Testing
         #expect(throws: AnnotationError.self) { try AnnotationAnswer.parse("I cannot help with that.") }
         #expect(throws: AnnotationError.self) { try AnnotationAnswer.parse(#"{"caption": "", "tags": ["x"]}"#) }
     }
+
+    @Test func quotesAreRemovedOnlyWhenTheyWrapTheWholeCaption() {
+        let cases: [(String, String)] = [
+            (#"A picnic with a picture & "friends""#, #"A picnic with a picture & "friends"."#),
+            (#""A dog asleep on a sofa.""#, "A dog asleep on a sofa."),
+            ("“A dog on a sofa”", "A dog on a sofa."),
+            (#""Tea" and "coffee" on a table"#, #""Tea" and "coffee" on a table."#),
+            (#"The sign reads "OPEN""#, #"The sign reads "OPEN"."#),
+            ("'Tis the season (for lights)", "'Tis the season (for lights)."),
+            ("A room (with a view)", "A room (with a view)."),
+            ("“Nested “quotes” inside”", "Nested “quotes” inside."),
+            ("- **A bowl** of figs #fresh", "A bowl of figs #fresh."),
+            (#"This image shows "a cat""#, "A cat."),
+        ]
+        for (answer, stored) in cases {
+            #expect(AnnotationAnswer.cleanCaption(answer) == stored, "\(answer)")
+        }
+        for (answer, _) in cases {
+            let caption = AnnotationAnswer.cleanCaption(answer)
+            for (open, close) in [("(", ")"), ("“", "”")] {
+                let balance = { (text: String) in text.filter { String($0) == open }.count - text.filter { String($0) == close }.count }
+                #expect(balance(caption) == balance(answer), "no bracket or quote left unbalanced: \(answer) → \(caption)")
+            }
+            #expect(caption.filter { $0 == "\"" }.count % 2 == 0, "\(caption)")
+        }
+    }
 }
 
 @Suite struct AIPipelineTests {
@@ -145,7 +171,7 @@ import Testing
         let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, logger: .quiet)
         var ids: [Int64] = []
         for name in names {
-            ids.append(try #require(await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent(name).path, origin: .named)).id))
+            ids.append(try #require(try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent(name).path, origin: .named)).id))
         }
         return Setup(metadata: metadata, store: store, ids: ids)
     }

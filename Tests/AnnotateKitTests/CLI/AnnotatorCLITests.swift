@@ -15,6 +15,20 @@ import Testing
 
     let samples = ["astronaut.jpg", "fig-bowl.jpg"].map { Fixtures.samples.appendingPathComponent($0).path }
 
+    @Test func doctorChecksTheModelURLThatProcessUses() throws {
+        let fake = try FakeGemini()
+        let binary = gemini(fake)
+        // The API's own `models/` prefix is accepted by both, and both ask for the same model.
+        let doctor = try binary.run(["doctor", "--json", "--model", "models/gemini-2.5-flash-lite"])
+        let annotator = try doctor.json().first { $0["check"] as? String == "annotator" }
+        #expect(annotator?["passed"] as? Bool == true, "\(doctor.stdout)")
+        #expect(try binary.run(["upload", "--process", "--model", "models/gemini-2.5-flash-lite", samples[0]]).status == 0)
+        #expect(fake.violations.isEmpty, "\(fake.violations)")
+        #expect(Set(fake.observed.map(\.path)) == ["/v1beta/models/gemini-2.5-flash-lite:generateContent"])
+        #expect(GeminiAnnotator.modelURL(baseURL: URL(string: "https://g.example")!, model: "models/m").absoluteString
+                == "https://g.example/v1beta/models/m")
+    }
+
     @Test func aMissingKeyExits78BeforeAnyWork() throws {
         var binary = binary
         binary.environment = ["ANNOTATE_ANNOTATOR": ""]

@@ -33,7 +33,7 @@ import Glibc
     @Test func helpVersionAndUsageErrors() throws {
         let help = try binary.run(["--help"])
         #expect(help.status == 0)
-        for subcommand in ["upload", "process", "status", "gallery-export"] {
+        for subcommand in ["upload", "process", "status", "gallery-export", "serve", "doctor"] {
             #expect(help.stdout.contains(subcommand))
             #expect(try binary.run([subcommand, "--help"]).status == 0)
         }
@@ -66,6 +66,38 @@ import Glibc
         #expect(fromFile.stderr.contains(config.path))
         env.environment = ["ANNOTATE_DB": "oracle://db"]
         #expect(try env.run(["status"]).status == 78)
+    }
+
+    @Test func aLocationWithoutItsSchemeIsAUsageErrorAndCreatesNothing() throws {
+        var inFolder = binary
+        let folder = try Fixtures.temporaryDirectory("cwd")
+        inFolder.workingDirectory = folder
+        for arguments in [["status", "--db", "not a url"], ["status", "--store", "not a url"], ["upload", "--thumbnail-store", "thumbs", "x.jpg"]] {
+            let run = try inFolder.run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(arguments[2].debugDescription) && run.stderr.contains(" or "), "names the value and the forms: \(run.stderr)")
+        }
+        inFolder.environment = ["ANNOTATE_DB": "not a url"]
+        let fromEnvironment = try inFolder.run(["status"])
+        #expect(fromEnvironment.status == 78 && fromEnvironment.stderr.contains("ANNOTATE_DB"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "no file named after the value")
+    }
+
+    @Test func anUnreachableS3StoreIs69ForEverySubcommandThatNeedsItAndNothingIsRecorded() throws {
+        var unreachable = binary
+        // Port 1 on loopback: connection refused at once.
+        unreachable.environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "Zq9-never-shown",
+                                   "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"]
+        let photo = Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path
+        let out = try Fixtures.temporaryDirectory("export-unreachable").appendingPathComponent("site").path
+        for arguments in [["upload", photo], ["upload", "--json", photo], ["process"], ["gallery-export", out], ["serve", "--port", "0"]] {
+            let run = try unreachable.run(arguments + ["--store", "s3://unreachable-bucket/p"], timeout: 60)
+            #expect(run.status == 69, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("127.0.0.1:1") && run.stderr.contains("connection refused"), "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.contains("Zq9-") && !run.stdout.contains("Zq9-"))
+        }
+        let summary = try #require(try binary.run(["status", "--json"]).json().first)
+        #expect(summary["total"] as? Int == 0, "nothing recorded")
     }
 
     @Test func anUnusableDatabaseOrStoreExits69NamingIt() throws {
@@ -244,7 +276,7 @@ import Glibc
         let man = try String(contentsOf: Fixtures.repository.appendingPathComponent("man/annotate.1"), encoding: .utf8)
             .replacingOccurrences(of: "\\-", with: "-")
         let pattern = try NSRegularExpression(pattern: #"--[a-z][a-z-]+"#)
-        for subcommand in ["upload", "process", "status", "gallery-export"] {
+        for subcommand in ["upload", "process", "status", "gallery-export", "serve", "doctor"] {
             #expect(man.contains(".SS \(subcommand)") || man.contains("annotate \(subcommand)"), "man page lacks \(subcommand)")
             let help = try binary.run([subcommand, "--help"]).stdout
             let options = Set(pattern.matches(in: help, range: NSRange(help.startIndex..., in: help)).map { String(help[Range($0.range, in: help)!]) })

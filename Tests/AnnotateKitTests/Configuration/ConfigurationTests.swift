@@ -97,10 +97,27 @@ import Testing
         #expect(entries.first?.value == "/tmp/a \"b\"é\n")
     }
 
-    @Test func unsupportedURLSchemesSaySoAndStoresMayBeBarePaths() throws {
+    @Test func locationsNeedTheirSchemeAndBadOnesNameTheValueAndTheForms() throws {
         #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.db: "postgres://x"], environment: environment) }
-        let bare = try Configuration.resolve(flags: [.store: "/srv/objects", .db: "/srv/a.db"], environment: environment)
-        #expect(bare.store == .file(directory: "/srv/objects") && bare.database == .sqlite(path: "/srv/a.db"))
+        let written = try Configuration.resolve(flags: [.store: "file:/srv/objects", .db: "sqlite:/srv/a.db"], environment: environment)
+        #expect(written.store == .file(directory: "/srv/objects") && written.database == .sqlite(path: "/srv/a.db"))
+        // A value without a scheme would otherwise become a file in the working directory.
+        for (key, value, forms) in [(ConfigurationKey.db, "not a url", "sqlite:PATH or mysql://"), (.db, "/srv/a.db", "sqlite:PATH"),
+                                    (.store, "not a url", "file:DIR or s3://"), (.thumbnailStore, "objects", "file:DIR or s3://")] {
+            do {
+                _ = try Configuration.resolve(flags: [key: value], environment: environment)
+                Issue.record("\(key) \(value) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.exitStatus == .usage && error.description.contains(value.debugDescription) && error.description.contains(forms),
+                        "\(error)")
+            }
+        }
+        do {
+            _ = try Configuration.resolve(flags: [:], environment: environment.merging(["ANNOTATE_DB": "not a url"]) { $1 })
+            Issue.record("ANNOTATE_DB was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.exitStatus == .configuration && error.description.contains("ANNOTATE_DB"))
+        }
     }
 }
 

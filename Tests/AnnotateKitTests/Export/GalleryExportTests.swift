@@ -15,8 +15,8 @@ import Testing
         let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, logger: Logger.quiet)
         let hostile = directory.appendingPathComponent(Self.hostileName)
         try Fixtures.sample("coffee-cup.webp").write(to: hostile)
-        let id = try #require(await uploader.upload(UploadCandidate(path: hostile.path, origin: .named)).id)
-        _ = await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("astronaut.jpg").path, origin: .named))
+        let id = try #require(try await uploader.upload(UploadCandidate(path: hostile.path, origin: .named)).id)
+        _ = try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("astronaut.jpg").path, origin: .named))
         let pipeline = Pipeline(metadata: metadata, originals: store, thumbnails: store, annotator: try MetadataAnnotator(),
                                 thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: Logger.quiet)
         var options = PipelineOptions()

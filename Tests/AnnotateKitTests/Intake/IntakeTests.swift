@@ -98,9 +98,9 @@ import Glibc
     @Test func uploadsOnceAndRecognisesTheSameBytesAgain() async throws {
         let (uploader, metadata, store) = try makeUploader()
         let path = Fixtures.samples.appendingPathComponent("sunset-exif8.jpg").path
-        let first = await uploader.upload(UploadCandidate(path: path, origin: .named))
+        let first = try await uploader.upload(UploadCandidate(path: path, origin: .named))
         #expect(first.status == .uploaded)
-        let again = await uploader.upload(UploadCandidate(path: path, origin: .walked))
+        let again = try await uploader.upload(UploadCandidate(path: path, origin: .walked))
         #expect(again.status == .duplicate)
         #expect(again.id == first.id)
         let record = try #require(try await metadata.record(id: first.id!))
@@ -117,7 +117,7 @@ import Glibc
         let (uploader, metadata, store) = try makeUploader()
         let bomb = try Fixtures.temporaryDirectory("bomb").appendingPathComponent("bomb.png")
         try Fixtures.pngBomb().write(to: bomb)
-        let result = await uploader.upload(UploadCandidate(path: bomb.path, origin: .named))
+        let result = try await uploader.upload(UploadCandidate(path: bomb.path, origin: .named))
         #expect(result.status == .rejected)
         #expect(result.reason?.contains("60000×60000") == true)
         #expect(result.reason?.contains("--max-pixels") == true)
@@ -127,7 +127,7 @@ import Glibc
 
     @Test func sizeLimitIsCheckedBeforeReading() async throws {
         let (uploader, metadata, _) = try makeUploader(limits: IntakeLimits(maxBytes: 1000, maxPixels: 100_000_000))
-        let result = await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("astronaut.jpg").path, origin: .named))
+        let result = try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("astronaut.jpg").path, origin: .named))
         #expect(result.status == .rejected)
         #expect(result.reason == "53177 bytes is over the --max-bytes limit of 1000")
         #expect(try await metadata.summary().total == 0)
@@ -140,9 +140,9 @@ import Glibc
         try Data("not an image".utf8).write(to: text)
         let empty = directory.appendingPathComponent("empty.jpg")
         try Data().write(to: empty)
-        let named = await uploader.upload(UploadCandidate(path: text.path, origin: .named))
-        let walked = await uploader.upload(UploadCandidate(path: text.path, origin: .walked))
-        let emptyResult = await uploader.upload(UploadCandidate(path: empty.path, origin: .named))
+        let named = try await uploader.upload(UploadCandidate(path: text.path, origin: .named))
+        let walked = try await uploader.upload(UploadCandidate(path: text.path, origin: .walked))
+        let emptyResult = try await uploader.upload(UploadCandidate(path: empty.path, origin: .named))
         #expect(named.status == .rejected)
         #expect(walked.status == .skipped)
         #expect(named.reason == walked.reason)
@@ -158,7 +158,7 @@ import Glibc
             try Fixtures.sample("fig-bowl.jpg").write(to: url)
             return url.path
         }
-        let results = await uploader.upload(paths.map { UploadCandidate(path: $0, origin: .named) }, jobs: 6) { _ in }
+        let results = try await uploader.upload(paths.map { UploadCandidate(path: $0, origin: .named) }, jobs: 6) { _ in }
         #expect(results.filter { $0.status == .uploaded }.count == 1)
         #expect(results.filter { $0.status == .duplicate }.count == 5)
         #expect(Set(results.compactMap(\.id)).count == 1)

@@ -45,4 +45,44 @@ import Testing
             #expect(throws: S3Event.EventError.self) { try S3Event.createdObjects(in: Data(garbage.utf8)) }
         }
     }
+    /// The Lambda SQS trigger's batch: each body is one of the shapes above, as a JSON string.
+    @Test func sqsDeliveredEventsAreUnwrapped() throws {
+        let s3 = #"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "uploads/a+b.jpg"}}}]}"#
+        let bridge = #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {"key": "uploads/c.jpg"}}}"#
+        let sns = String(decoding: try JSONSerialization.data(withJSONObject: ["Type": "Notification", "Message": s3]), as: UTF8.self)
+        let test = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#
+        let batch: [String: Any] = ["Records": [s3, bridge, sns, test].enumerated().map { index, body in
+            ["messageId": "m-\(index)", "receiptHandle": "r", "body": body, "eventSource": "aws:sqs",
+             "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work", "awsRegion": "us-east-1"] as [String: Any]
+        }]
+        #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: batch)) == [
+            CreatedObject(bucket: "b", key: "uploads/a b.jpg"), CreatedObject(bucket: "b", key: "uploads/c.jpg"),
+            CreatedObject(bucket: "b", key: "uploads/a b.jpg"),
+        ])
+        // Lambda's SNS trigger.
+        let snsTrigger: [String: Any] = ["Records": [["EventSource": "aws:sns", "Sns": ["Type": "Notification", "Message": bridge]]]]
+        #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: snsTrigger)) == [CreatedObject(bucket: "b", key: "uploads/c.jpg")])
+        // A queue that only ever saw the set-up test message is a quiet no-op.
+        let onlyTest: [String: Any] = ["Records": [["messageId": "t", "body": test, "eventSource": "aws:sqs"]]]
+        #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: onlyTest)).isEmpty)
+    }
+
+    @Test func aDocumentThatNamesNoObjectIsADataErrorSayingWhatItHeld() throws {
+        let cases: [(String, String)] = [
+            (#"{"Records": [{"messageId": "m-1", "body": "{\"hello\": 1}", "eventSource": "aws:sqs"}]}"#, "m-1"),
+            (#"{"Records": [{"messageId": "m-2", "body": "not json", "eventSource": "aws:sqs"}]}"#, "m-2"),
+            (#"{"Records": []}"#, "no records"),
+            (#"{"hello": "world", "id": 3}"#, "\"hello\""),
+            (#"[]"#, "empty list"),
+        ]
+        for (document, named) in cases {
+            do {
+                _ = try S3Event.createdObjects(in: Data(document.utf8))
+                Issue.record("accepted \(document)")
+            } catch let error as S3Event.EventError {
+                #expect(error.exitStatus == .dataError)
+                #expect(error.description.contains(named), "\(error)")
+            }
+        }
+    }
 }

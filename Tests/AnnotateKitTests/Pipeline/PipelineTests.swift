@@ -62,7 +62,7 @@ struct FlakyAnnotator: Annotator {
             .map { UploadCandidate(path: Fixtures.samples.appendingPathComponent($0).path, origin: .named) }
         let truncated = try Fixtures.temporaryDirectory("trunc").appendingPathComponent("truncated.jpg")
         try Fixtures.truncatedJPEG().write(to: truncated)
-        let uploads = await s.uploader.upload(candidates + [UploadCandidate(path: truncated.path, origin: .named)], jobs: 4) { _ in }
+        let uploads = try await s.uploader.upload(candidates + [UploadCandidate(path: truncated.path, origin: .named)], jobs: 4) { _ in }
         #expect(uploads.allSatisfy { $0.status == .uploaded })
 
         let reports = ReportLog()
@@ -95,7 +95,7 @@ struct FlakyAnnotator: Annotator {
     @Test func onlyLimitAndIdsScopeTheRun() async throws {
         let s = try setup()
         let urls = try Fixtures.distinctCopies(of: "astronaut.jpg", count: 5, into: try Fixtures.temporaryDirectory("copies"))
-        let ids = await s.uploader.upload(urls.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 2) { _ in }.compactMap(\.id)
+        let ids = try await s.uploader.upload(urls.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 2) { _ in }.compactMap(\.id)
         let first = try await s.pipeline().run(options { $0.tasks = [.thumbnail]; $0.limit = 2 }) { _ in }
         #expect(first.completed == [.thumbnail: 2])
         // A retried image is still one image of the limit, and its retries still happen.
@@ -111,7 +111,7 @@ struct FlakyAnnotator: Annotator {
 
     @Test func transientFailuresAreRetriedThenSucceed() async throws {
         let s = try setup()
-        _ = await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
+        _ = try await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
         let counter = FlakyCounter(failures: 2)
         let annotator = FlakyAnnotator(inner: try MetadataAnnotator(), counter: counter)
         let summary = try await s.pipeline(annotator: annotator).run(options()) { _ in }
@@ -125,7 +125,7 @@ struct FlakyAnnotator: Annotator {
 
     @Test func transientFailuresGiveUpAfterMaxAttemptsAndRetryFailedStartsAfresh() async throws {
         let s = try setup()
-        _ = await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
+        _ = try await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
         let counter = FlakyCounter(failures: 100)
         let summary = try await s.pipeline(annotator: FlakyAnnotator(inner: try MetadataAnnotator(), counter: counter))
             .run(options { $0.maxAttempts = 3 }) { _ in }
@@ -143,7 +143,7 @@ struct FlakyAnnotator: Annotator {
 
     @Test func aMissingOriginalFailsItsTasksWithTheKey() async throws {
         let s = try setup()
-        let upload = await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
+        let upload = try await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
         let uploadedID = try #require(upload.id)
         let record = try #require(try await s.metadata.record(id: uploadedID))
         try await s.store.delete(ObjectKey(record.originalKey))
@@ -155,7 +155,7 @@ struct FlakyAnnotator: Annotator {
 
     @Test func reprocessRunsCompletedTasksAgain() async throws {
         let s = try setup()
-        _ = await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
+        _ = try await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
         _ = try await s.pipeline().run(options()) { _ in }
         let again = try await s.pipeline().run(options { $0.reprocess = true; $0.tasks = [.thumbnail] }) { _ in }
         #expect(again.completed == [.thumbnail: 1])

@@ -35,6 +35,8 @@ struct Binary {
     /// The environment every run gets: a private home and no inherited annotate settings.
     let home: URL
     var environment: [String: String] = [:]
+    /// Where the binary runs; the test process's own directory when nil.
+    var workingDirectory: URL?
 
     init(home: URL) {
         self.home = home
@@ -100,6 +102,7 @@ struct Binary {
         process.executableURL = Self.url
         process.arguments = arguments
         process.environment = baseEnvironment()
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         let out = temporaryFile("out"), err = temporaryFile("err")
         process.standardOutput = try? FileHandle(forWritingTo: out)
         process.standardError = try? FileHandle(forWritingTo: err)

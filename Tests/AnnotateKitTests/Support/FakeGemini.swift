@@ -70,7 +70,8 @@ final class FakeGemini: @unchecked Sendable {
         if getsModel {
             // models.get: free, and what `annotate doctor` asks. Retired names answer 404 as the real API does.
             let model = String(request.path.dropFirst("/v1beta/models/".count))
-            guard !Self.retiredModels.contains(model) else {
+            // The real API names models without a second `models/` (models/models/x is unknown).
+            guard !Self.retiredModels.contains(model), !model.contains("/") else {
                 return .json(404, ["error": ["code": 404, "message": "models/\(model) is not found for API version v1beta", "status": "NOT_FOUND"]])
             }
             return .json(200, ["name": "models/\(model)", "displayName": model, "inputTokenLimit": 1_048_576])

@@ -112,7 +112,7 @@ import Testing
         let web = try WebFixture()
         let folder = try Fixtures.temporaryDirectory("many")
         let files = try Fixtures.distinctCopies(of: "astronaut.jpg", count: 55, into: folder)
-        _ = await web.components.uploader().upload(files.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 4) { _ in }
+        _ = try await web.components.uploader().upload(files.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 4) { _ in }
         try await web.test { client in
             let first = try await client.execute(uri: "/gallery", method: .get)
             #expect(first.status == .ok)

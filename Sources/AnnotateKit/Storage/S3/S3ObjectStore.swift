@@ -248,6 +248,10 @@ public final class S3ObjectStore: ObjectStore {
                 if error.isSetupProblem { throw ObjectStoreError.unavailable(store: displayName, reason: explanation) }
                 throw ObjectStoreError.io(operation: operation, key: subject, store: displayName, reason: explanation)
             } catch let error as HTTPTransportError {
+                if last, case .unreachable = error {
+                    // Refused or unknown host: every request would fail alike, so the store is unavailable (69).
+                    throw ObjectStoreError.unavailable(store: displayName, reason: "\(error)")
+                }
                 if last { throw ObjectStoreError.io(operation: operation, key: subject, store: displayName, reason: "\(error)") }
                 try await Task.sleep(for: delay * Double.random(in: 0.5...1.5))
                 delay *= 2

@@ -18,6 +18,10 @@ struct ErrorRendering<Context: RequestContext>: RouterMiddleware {
             // Hummingbird's own (an unknown route, a malformed parameter).
             let message = error.body ?? (error.status == .notFound ? "there is nothing at \(request.uri.path)" : error.status.reasonPhrase)
             return render(WebError(error.status, message, headers: error.headers), for: request)
+        } catch let error as any ExitStatusProviding where error.exitStatus == .unavailable {
+            // The store or the database is down: not this request's fault, and worth a retry.
+            context.logger.warning("request failed: a service is unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return render(WebError(.serviceUnavailable, "\(error); nothing was changed, try again later"), for: request)
         } catch {
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return render(WebError(.internalServerError, "the server could not answer this request; its log says why"), for: request)

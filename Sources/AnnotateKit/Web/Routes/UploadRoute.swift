@@ -31,7 +31,7 @@ extension WebApp {
         guard !files.isEmpty else { throw WebError.badRequest("the form holds no files: choose one or more images") }
         var results: [UploadResult] = []
         for file in files {
-            results.append(await uploader.upload(UploadCandidate(path: file.path, origin: .named, name: file.name)))
+            results.append(try await uploader.upload(UploadCandidate(path: file.path, origin: .named, name: file.name)))
         }
         if results.contains(where: { $0.status == .uploaded }) { wake.notify() }
         for result in results where result.status == .rejected {
