@@ -32,6 +32,10 @@ public protocol MetadataStore: Sendable {
     func latestFailures(limit: Int) async throws -> [ImageRecord]
     /// A cheap round trip, for health checks.
     func ping() async throws
+    /// A number that differs from the last one read whenever any record may have changed since,
+    /// by this process or another; nil when the store cannot tell (nothing made from records may
+    /// then be kept). Pages built from records are reused while it stays the same.
+    func changeVersion() async throws -> Int64?
 }
 
 extension MetadataStore {

@@ -76,6 +76,9 @@ enum Schema {
             "UPDATE images SET annotation_error_class = CASE WHEN annotation_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE annotation_status = 'failed'",
             "UPDATE images SET thumbnail_error_class = CASE WHEN thumbnail_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE thumbnail_status = 'failed'",
         ]),
+        // MySQL's change counter; SQLite reads PRAGMA data_version instead, so it adds nothing
+        // (recorded all the same, so both dialects list the same migrations).
+        Migration(name: "0007-change-counter", statements: []),
     ]
 
     /// The latest failures, newest first: each task's failed rows come from its (status,
@@ -223,7 +226,26 @@ enum Schema {
             "UPDATE images SET annotation_error_class = CASE WHEN annotation_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE annotation_status = 'failed'",
             "UPDATE images SET thumbnail_error_class = CASE WHEN thumbnail_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE thumbnail_status = 'failed'",
         ]),
+        Migration(name: "0007-change-counter", statements: mysqlChangeCounter),
     ]
+
+    /// `image_changes`: how many writes each connection shard made to `images`, so a reader can
+    /// tell in one small read whether anything changed (SQLite answers that with PRAGMA
+    /// data_version instead). Separate triggers from the counts', which skip updates that change
+    /// no status; rerunnable like every MySQL migration.
+    private static let mysqlChangeCounter: [String] = {
+        let bump = "INSERT INTO image_changes (shard, n) VALUES (CONNECTION_ID() % \(mysqlCountShards), 1) ON DUPLICATE KEY UPDATE n = n + 1;"
+        var statements = [
+            "CREATE TABLE IF NOT EXISTS image_changes (shard INT NOT NULL PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB",
+            "INSERT INTO image_changes (shard, n) VALUES " + (0..<mysqlCountShards).map { "(\($0), 0)" }.joined(separator: ", ")
+                + " ON DUPLICATE KEY UPDATE n = n",
+        ]
+        for event in ["insert", "update", "delete"] {
+            statements.append("DROP TRIGGER IF EXISTS images_changes_\(event)")
+            statements.append("CREATE TRIGGER images_changes_\(event) AFTER \(event.uppercased()) ON images FOR EACH ROW BEGIN \(bump) END")
+        }
+        return statements
+    }()
 
     /// `image_counts` as for SQLite, but sharded by connection: concurrent workers update
     /// different counter rows instead of queueing on one. The rows exist up front, so a trigger

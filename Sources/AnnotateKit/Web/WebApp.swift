@@ -16,6 +16,8 @@ public struct WebApp: Sendable {
     let pages: WebPages
     let metrics = WebMetrics()
     let presigned = PresignedURLCache()
+    /// Gallery, image and API pages, kept while the database's change version holds.
+    let pageCache = PageCache()
     /// Rung after each upload so this instance's worker claims it at once.
     public let wake = WorkSignal()
     let logger: Logger

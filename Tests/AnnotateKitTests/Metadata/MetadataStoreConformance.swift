@@ -44,6 +44,32 @@ enum MetadataStoreConformance {
         try await summaryMatchesTheRecords(store)
     }
 
+    /// `writer` and `reader` are two stores on one database (two processes): the reader's
+    /// version moves with every write either makes, and only then.
+    static func changeVersionMovesWithEveryWriteFromAnyProcess(writer: any MetadataStore, reader: any MetadataStore) async throws {
+        var seen: [Int64] = []
+        func expectChanged(_ what: String) async throws {
+            let version = try #require(try await reader.changeVersion())
+            #expect(!seen.contains(version), "the version moved after \(what)")
+            #expect(try await reader.changeVersion() == version, "and stays while nothing is written")
+            seen.append(version)
+        }
+        try await expectChanged("nothing")
+        _ = try await reader.record(id: 1)
+        _ = try await reader.summary()
+        #expect(try await reader.changeVersion() == seen.last, "reads change nothing")
+        guard case .inserted(let id) = try await writer.insert(image(1), at: t0) else { Issue.record("expected insert"); return }
+        try await expectChanged("an insert by another connection")
+        _ = try await writer.claim(request("w"), at: t0)
+        try await expectChanged("a claim")
+        #expect(try await writer.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .thumbnailed(key: "thumbnails/k.jpg")), at: t0))
+        try await expectChanged("an outcome")
+        _ = try await reader.insert(image(2), at: t0)
+        try await expectChanged("an insert by the reader itself")
+        try await writer.releaseLeases(worker: "w", at: t0)
+        try await expectChanged("a release")
+    }
+
     static func concurrentClaimsNeverShareATask(_ store: any MetadataStore) async throws {
         try await insert(store, count: 40)
         let claims = try await withThrowingTaskGroup(of: [ClaimedImage].self) { group in

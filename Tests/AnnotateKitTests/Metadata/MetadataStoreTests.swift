@@ -17,6 +17,10 @@ extension MariaDBServerSuites {
         @Test(arguments: backends) func insertsAndDeduplicates(_ backend: Backend) async throws {
             try await MetadataStoreConformance.insertsAndDeduplicatesByHash(try store(backend))
         }
+        @Test(arguments: backends) func changeVersionsMoveWithWrites(_ backend: Backend) async throws {
+            let database = try backend.makeDatabase()
+            try await MetadataStoreConformance.changeVersionMovesWithEveryWriteFromAnyProcess(writer: try database.open(), reader: try database.open())
+        }
         @Test(arguments: backends) func claimsAreExclusive(_ backend: Backend) async throws {
             try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try store(backend))
         }

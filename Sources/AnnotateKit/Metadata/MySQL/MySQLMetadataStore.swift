@@ -144,6 +144,14 @@ public final class MySQLMetadataStore: MetadataStore {
         try await run("ping") { connection in _ = try connection.query("SELECT 1 AS one") }
     }
 
+    /// The sum of `image_changes`, which triggers bump on every insert, update and delete (sharded
+    /// by connection, like `image_counts`, so writers do not queue on one row).
+    public func changeVersion() async throws -> Int64? {
+        try await run("read the change version") { connection in
+            try connection.query("SELECT CAST(COALESCE(SUM(n), 0) AS SIGNED) AS n FROM image_changes").first?.integer("n") ?? 0
+        }
+    }
+
     // MARK: - Leases
 
     public func reset(_ request: ResetRequest, at now: Date) async throws -> Int {

@@ -40,16 +40,17 @@ struct ResponseCompression<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         guard CompressionPolicy.isCompressible(contentType: response.headers[.contentType]),
-              response.headers[.contentEncoding] == nil, response.headers[.contentRange] == nil,
-              response.status != .partialContent, response.status != .notModified else {
+              response.headers[.contentRange] == nil, response.status != .partialContent else {
             return response
         }
         response.headers[.vary] = "Accept-Encoding"
-        guard CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding]),
+        // Already encoded (kept pages come compressed) or nothing to encode.
+        guard response.headers[.contentEncoding] == nil, response.status != .notModified,
+              CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding]),
               let length = response.body.contentLength, length >= CompressionPolicy.minimumBytes else {
             return response
         }
-        var body = try await Self.collect(response.body)
+        var body = try await response.body.collected()
         let compressor = try ZlibCompressor(algorithm: .gzip)
         var compressed = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: body))
         try compressor.deflate(from: &body, to: &compressed, flush: .finish)
@@ -58,11 +59,13 @@ struct ResponseCompression<Context: RequestContext>: RouterMiddleware {
         response.body = ResponseBody(byteBuffer: compressed)
         return response
     }
+}
 
-    /// The body's bytes (these responses are one buffer already; this only reads it out).
-    static func collect(_ body: ResponseBody) async throws -> ByteBuffer {
+extension ResponseBody {
+    /// The body's bytes. The responses this is used on are one buffer already; this reads it out.
+    func collected() async throws -> ByteBuffer {
         let collector = Collector()
-        try await body.write(collector)
+        try await write(collector)
         return collector.buffer
     }
 

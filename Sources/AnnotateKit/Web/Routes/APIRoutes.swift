@@ -8,24 +8,29 @@ extension WebApp {
 
     func addAPIRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/images") { request, _ in
-            let query = request.uri.queryParameters
-            let (filter, _) = try Self.statusFilter(query.get("status"))
-            let cursor = try Self.cursor(query.get("cursor"), name: "cursor")
-            var limit = 50
-            if let text = query.get("limit") {
-                guard let value = Int(text), (1...Self.maxAPIPageSize).contains(value) else {
-                    throw WebError.badRequest("limit must be a whole number from 1 to \(Self.maxAPIPageSize), not \(text.debugDescription)")
-                }
-                limit = value
+            try await cachedPage(request) { try await imagePage(request) }
+        }
+        router.get("/api/images/{id}") { request, context in
+            try await cachedPage(request) { Response.json(RecordJSON(try await record(context))) }
+        }
+    }
+
+    /// `GET /api/images`: a keyset page of records, newest first.
+    func imagePage(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let (filter, _) = try Self.statusFilter(query.get("status"))
+        let cursor = try Self.cursor(query.get("cursor"), name: "cursor")
+        var limit = 50
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...Self.maxAPIPageSize).contains(value) else {
+                throw WebError.badRequest("limit must be a whole number from 1 to \(Self.maxAPIPageSize), not \(text.debugDescription)")
             }
-            var records = try await metadata.recordsNewestFirst(before: cursor, limit: limit + 1, filter: filter)
-            let hasMore = records.count > limit
-            if hasMore { records.removeLast() }
-            return Response.json(ImagePage(images: records.map(RecordJSON.init), nextCursor: hasMore ? records.last?.id : nil))
+            limit = value
         }
-        router.get("/api/images/{id}") { _, context in
-            Response.json(RecordJSON(try await record(context)))
-        }
+        var records = try await metadata.recordsNewestFirst(before: cursor, limit: limit + 1, filter: filter)
+        let hasMore = records.count > limit
+        if hasMore { records.removeLast() }
+        return Response.json(ImagePage(images: records.map(RecordJSON.init), nextCursor: hasMore ? records.last?.id : nil))
     }
 }
 

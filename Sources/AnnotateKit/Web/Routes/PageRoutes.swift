@@ -11,11 +11,10 @@ extension WebApp {
             Response.html(pages.upload(limitBytes: settings.maxUploadBytes, processing: settings.processUploads))
         }
         router.get("/gallery") { request, _ in
-            try await gallery(request)
+            try await cachedPage(request) { try await gallery(request) }
         }
-        router.get("/images/{id}") { _, context in
-            let record = try await record(context)
-            return Response.html(pages.image(record))
+        router.get("/images/{id}") { request, context in
+            try await cachedPage(request) { Response.html(pages.image(try await record(context))) }
         }
         router.get("/assets/gallery.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
