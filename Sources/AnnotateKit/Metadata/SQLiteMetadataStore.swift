@@ -6,10 +6,9 @@ import GRDB
 /// transactions so a claim is atomic across processes.
 public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
-    /// A connection of its own for `changeVersion()`: `PRAGMA data_version` changes when another
-    /// connection commits, so one that never writes sees every commit, the pool's and other
-    /// processes' alike, with no trigger or counter on the write path.
-    private let versionConnection: DatabaseQueue
+    /// `changeVersion()`'s own connection: it never writes, so it sees every commit, the pool's
+    /// and other processes' alike, with no trigger or counter on the write path.
+    private let version: SQLiteChangeVersion
     /// The file's path, for messages.
     public let path: String
 
@@ -26,10 +25,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try Self.migrate(db) }
-            var versionConfiguration = GRDB.Configuration()
-            versionConfiguration.readonly = true
-            versionConfiguration.busyMode = .timeout(30)
-            versionConnection = try DatabaseQueue(path: path, configuration: versionConfiguration)
+            version = try SQLiteChangeVersion(path: path)
         } catch {
             throw MetadataStoreError.unavailable(database: "sqlite:\(path)", reason: Self.reason(error))
         }
@@ -124,11 +120,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     /// A microsecond read on the connection that never writes, taken without a thread hop.
     public func changeVersion() async throws -> Int64? {
-        do {
-            return try versionConnection.inDatabase { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") }
-        } catch let error as DatabaseError {
-            throw MetadataStoreError.query(operation: "read the change version", reason: Self.reason(error))
-        }
+        try version.read()
     }
 
     // MARK: - Leases

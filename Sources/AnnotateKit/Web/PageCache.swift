@@ -10,20 +10,36 @@ struct CachedPage: Sendable {
     let version: Int64
     let contentType: String
     let body: ByteBuffer
-    let gzipped: ByteBuffer
+    /// nil only when zlib could not start (no memory): the page then goes out plain.
+    let gzipped: ByteBuffer?
     /// Strong validator of `body`; the gzip variant's is this with `-gz` (a different byte sequence).
     let etag: String
+    let gzipETag: String
+    /// The answers' headers, made once: most requests for a kept page only send them.
+    private let plainHeaders: HTTPFields
+    private let gzipHeaders: HTTPFields
 
-    init(version: Int64, contentType: String, body: ByteBuffer) throws {
+    /// `cacheControl`: kept pages are revalidated each time; the style sheet and script may be
+    /// kept by browsers for a while.
+    init(version: Int64, contentType: String, body: ByteBuffer, cacheControl: String = "private, no-cache") {
         self.version = version
         self.contentType = contentType
         self.body = body
+        gzipped = try? Self.gzip(body)
+        let tag = "\(String(version, radix: 36))-\(String(Self.fingerprint(body), radix: 36))"
+        etag = "\"\(tag)\""
+        gzipETag = "\"\(tag)-gz\""
+        plainHeaders = [.contentType: contentType, .eTag: etag, .cacheControl: cacheControl, .vary: "Accept-Encoding"]
+        gzipHeaders = [.contentType: contentType, .eTag: gzipETag, .cacheControl: cacheControl, .vary: "Accept-Encoding",
+                       .contentEncoding: "gzip"]
+    }
+
+    static func gzip(_ body: ByteBuffer) throws -> ByteBuffer {
         var input = body
         let compressor = try ZlibCompressor(algorithm: .gzip)
         var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
         try compressor.deflate(from: &input, to: &output, flush: .finish)
-        gzipped = output
-        etag = "\"\(String(version, radix: 36))-\(String(Self.fingerprint(body), radix: 36))\""
+        return output
     }
 
     /// FNV-1a over the bytes: tells two bodies of one version apart (pages of different ids).
@@ -35,14 +51,16 @@ struct CachedPage: Sendable {
 
     /// The answer to `request`: gzip when accepted, 304 when its `If-None-Match` names this variant.
     func response(to request: Request) -> Response {
+        guard let gzipped else { return Response(status: .ok, headers: plainHeaders, body: .init(byteBuffer: body)) }
         let gzip = CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding])
-        let tag = gzip ? String(etag.dropLast()) + "-gz\"" : etag
-        var headers: HTTPFields = [.contentType: contentType, .eTag: tag, .cacheControl: "private, no-cache", .vary: "Accept-Encoding"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag || $0 == "*" }) {
+        let tag = gzip ? gzipETag : etag
+        if let match = request.headers[.ifNoneMatch],
+           match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag || $0 == "*" }) {
+            var headers = gzip ? gzipHeaders : plainHeaders
+            headers[.contentEncoding] = nil
             return Response(status: .notModified, headers: headers)
         }
-        if gzip { headers[.contentEncoding] = "gzip" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: gzip ? gzipped : body))
+        return Response(status: .ok, headers: gzip ? gzipHeaders : plainHeaders, body: .init(byteBuffer: gzip ? gzipped : body))
     }
 }
 
@@ -73,13 +91,13 @@ final class PageCache: @unchecked Sendable {
     /// anyway, and this bounds memory whatever the requests).
     func keep(_ page: CachedPage, for key: String) {
         guard key.utf8.count <= Self.maxKeyLength else { return }
-        let size = page.body.readableBytes + page.gzipped.readableBytes
+        let size = page.body.readableBytes + (page.gzipped?.readableBytes ?? 0)
         lock.withLock {
             if pages.count >= maxPages || bytes + size > maxBytes {
                 pages.removeAll(keepingCapacity: true)
                 bytes = 0
             }
-            if let old = pages.updateValue(page, forKey: key) { bytes -= old.body.readableBytes + old.gzipped.readableBytes }
+            if let old = pages.updateValue(page, forKey: key) { bytes -= old.body.readableBytes + (old.gzipped?.readableBytes ?? 0) }
             bytes += size
         }
     }
@@ -94,7 +112,7 @@ extension WebApp {
         if let page = pageCache.page(for: key, version: version) { return page.response(to: request) }
         let response = try await render()
         guard response.status == .ok, let contentType = response.headers[.contentType] else { return response }
-        let page = try CachedPage(version: version, contentType: contentType, body: try await response.body.collected())
+        let page = CachedPage(version: version, contentType: contentType, body: try await response.body.collected())
         pageCache.keep(page, for: key)
         return page.response(to: request)
     }

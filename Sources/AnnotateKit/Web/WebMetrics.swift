@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// `/metrics`: requests and latency by route (measured here), annotation latency (from this
@@ -9,6 +10,15 @@ import Prometheus
 final class WebMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let annotationLatency: DurationHistogram
+    /// The counter and histogram of each route, method and status met so far: the registry's own
+    /// look-up by name and labels costs more than the rest of answering a kept page.
+    private let perRequest = NIOLockedValueBox<[RequestKey: (count: Counter, latency: DurationHistogram)]>([:])
+
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
 
     static let requestBuckets: [Duration] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000].map { .milliseconds($0) }
     static let annotationBuckets: [Duration] = [100, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000].map { .milliseconds($0) }
@@ -22,14 +32,21 @@ final class WebMetrics: Sendable {
 
     /// One answered request; `route` is the matched pattern (`/images/{id}`), never the raw path.
     func request(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
-            labels: [("route", route), ("method", method), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request"),
-            labels: [("route", route)], buckets: Self.requestBuckets
-        ).record(duration)
+        let key = RequestKey(route: route, method: method, status: status)
+        let metrics = perRequest.withLockedValue { known in
+            if let metrics = known[key] { return metrics }
+            let made = (
+                count: registry.makeCounter(
+                    descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
+                    labels: [("route", route), ("method", method), ("status", String(status))]),
+                latency: registry.makeDurationHistogram(
+                    descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request"),
+                    labels: [("route", route)], buckets: Self.requestBuckets))
+            known[key] = made
+            return made
+        }
+        metrics.count.increment()
+        metrics.latency.record(duration)
     }
 
     func annotationFinished(after duration: Duration) {

@@ -66,7 +66,7 @@ import Testing
 
     @Test func theCacheStaysBoundedWhateverTheRequests() throws {
         let cache = PageCache(maxPages: 10, maxBytes: 1 << 20)
-        let page = try CachedPage(version: 1, contentType: "text/html", body: ByteBuffer(string: String(repeating: "card ", count: 2000)))
+        let page = CachedPage(version: 1, contentType: "text/html", body: ByteBuffer(string: String(repeating: "card ", count: 2000)))
         for n in 0..<1000 { cache.keep(page, for: "/gallery?before=\(n)") }
         #expect(cache.page(for: "/gallery?before=999", version: 1) != nil)
         #expect(cache.page(for: "/gallery?before=0", version: 1) == nil, "the oldest went when it filled")

@@ -44,8 +44,11 @@ struct HostPolicy: Sendable, Equatable {
     /// does not come from a browser page, which always sends Host.
     func allows(authority: String?) -> Bool {
         guard !allowsAny, let authority, !authority.isEmpty else { return true }
-        let host = Self.normalised(Self.hostPart(of: authority))
-        return names.contains(host) || addresses.contains(host)
+        let host = Self.hostPart(of: authority)
+        // Asked of every request: most Hosts are already in normal form.
+        if names.contains(host) || addresses.contains(host) { return true }
+        let normal = Self.normalised(host)
+        return names.contains(normal) || addresses.contains(normal)
     }
 
     /// `[::1]:8080` → `::1`, `example.org:80` → `example.org`, `example.org` → itself.
@@ -55,10 +58,10 @@ struct HostPolicy: Sendable, Equatable {
             return String(authority[authority.index(after: authority.startIndex)..<close])
         }
         // More than one colon without brackets is a bare IPv6 address, which has no port.
-        if authority.filter({ $0 == ":" }).count == 1, let colon = authority.firstIndex(of: ":") {
-            return String(authority[..<colon])
+        guard let colon = authority.firstIndex(of: ":"), authority[authority.index(after: colon)...].firstIndex(of: ":") == nil else {
+            return authority
         }
-        return authority
+        return String(authority[..<colon])
     }
 
     /// Lower case, without brackets or a trailing dot (`Example.ORG.` is `example.org`).

@@ -8,29 +8,63 @@ enum CompressionPolicy {
     /// Text that shrinks: pages, JSON, the style sheet and script, `/metrics`. Never images
     /// (already compressed) and never ranged media.
     static func isCompressible(contentType: String?) -> Bool {
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
-        return type.hasPrefix("text/") || type == "application/json" || type == "application/javascript"
+        // Asked of every response: compare bytes, allocate nothing.
+        guard var utf8 = contentType?.utf8[...] else { return false }
+        while utf8.first == UInt8(ascii: " ") { utf8 = utf8.dropFirst() }
+        func starts(with prefix: StaticString) -> Bool {
+            let count = prefix.utf8CodeUnitCount
+            guard utf8.count >= count else { return false }
+            return zip(utf8, UnsafeBufferPointer(start: prefix.utf8Start, count: count)).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+        }
+        func isWhole(_ count: Int) -> Bool {
+            utf8.count == count || [UInt8(ascii: ";"), UInt8(ascii: " ")].contains(utf8[utf8.index(utf8.startIndex, offsetBy: count)])
+        }
+        return starts(with: "text/") || (starts(with: "application/json") && isWhole(16))
+            || (starts(with: "application/javascript") && isWhole(22))
     }
 
     /// Bodies this small gain less than gzip's own header and trailer cost.
     static let minimumBytes = 256
 
-    /// Whether `Accept-Encoding` accepts gzip: named (or `*`) without `q=0`.
+    /// Whether `Accept-Encoding` accepts gzip: named (or `*`) without `q=0`. Asked of every
+    /// response, so it reads the bytes in place.
     static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
-        guard let acceptEncoding else { return false }
-        var gzip: Bool?
-        var any: Bool?
-        for item in acceptEncoding.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let coding = parts.first else { continue }
-            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            switch coding {
-            case "gzip", "x-gzip": gzip = quality > 0
-            case "*": any = quality > 0
-            default: break
+        guard var header = acceptEncoding else { return false }
+        return header.withUTF8 { bytes in
+            var gzip: Bool?
+            var any: Bool?
+            for item in bytes.split(separator: UInt8(ascii: ",")) {
+                let parts = item.split(separator: UInt8(ascii: ";"))
+                guard let coding = parts.first.map(trimmed), !coding.isEmpty else { continue }
+                let accepted = !parts.dropFirst().contains { isZeroQuality(trimmed($0)) }
+                if equalsIgnoringCase(coding, "gzip") || equalsIgnoringCase(coding, "x-gzip") {
+                    gzip = accepted
+                } else if coding.count == 1 && coding.first == UInt8(ascii: "*") {
+                    any = accepted
+                }
             }
+            return gzip ?? any ?? false
         }
-        return gzip ?? any ?? false
+    }
+
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        var bytes = bytes
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        return bytes
+    }
+
+    private static func equalsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount
+            && zip(bytes, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)).allSatisfy { $0 | 0x20 == $1 }
+    }
+
+    /// `q=0`, `q=0.`, `q=0.000`: the coding is refused.
+    private static func isZeroQuality(_ parameter: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard parameter.count >= 3, parameter.first! | 0x20 == UInt8(ascii: "q"),
+              parameter[parameter.startIndex + 1] == UInt8(ascii: "=") else { return false }
+        let value = parameter.dropFirst(2)
+        return value.first == UInt8(ascii: "0") && value.dropFirst().allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") }
     }
 }
 

@@ -16,14 +16,13 @@ extension WebApp {
         router.get("/images/{id}") { request, context in
             try await cachedPage(request) { Response.html(pages.image(try await record(context))) }
         }
-        router.get("/assets/gallery.js") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: WebAssets.galleryScript)))
-        }
-        router.get("/assets/gallery.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: GalleryTemplates.style)))
-        }
+        // Compressed once, here, rather than on every request.
+        let script = CachedPage(version: 0, contentType: "text/javascript; charset=utf-8",
+                                     body: ByteBuffer(string: WebAssets.galleryScript), cacheControl: "public, max-age=3600")
+        let style = CachedPage(version: 0, contentType: "text/css; charset=utf-8",
+                                    body: ByteBuffer(string: GalleryTemplates.style), cacheControl: "public, max-age=3600")
+        router.get("/assets/gallery.js") { request, _ in script.response(to: request) }
+        router.get("/assets/gallery.css") { request, _ in style.response(to: request) }
     }
 
     /// Newest first, 50 a page, by keyset (`?before=ID`), optionally `?status=`. One indexed read;
