@@ -49,7 +49,7 @@ enum GalleryTemplates {
     <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="referrer" content="no-referrer">
+    <meta name="referrer" content="same-origin">
     <title>{{title}}</title>
     {{#styleURL}}<link rel="stylesheet" href="{{styleURL}}">{{/styleURL}}{{^styleURL}}<style>{{{style}}}</style>{{/styleURL}}
     </head>

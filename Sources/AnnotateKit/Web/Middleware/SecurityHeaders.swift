@@ -4,7 +4,9 @@ import Hummingbird
 
 /// Headers every response carries: a Content-Security-Policy that allows only this server's own
 /// script and style sheet, images from here (and from the S3 endpoint media redirects point
-/// at), and no framing; plus `nosniff` and no referrer.
+/// at), and no framing; plus `nosniff` and no referrer to other origins. (`same-origin`, not
+/// `no-referrer`: under `no-referrer` a browser sends `Origin: null` with this server's own form
+/// posts, which the cross-site write guard could then not tell from another site's.)
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     let policy: String
 
@@ -26,7 +28,7 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.contentSecurityPolicy] = policy
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "no-referrer"
+        response.headers[.referrerPolicy] = "same-origin"
         response.headers[.xFrameOptions] = "DENY"
         return response
     }
