@@ -70,12 +70,11 @@ public struct Components: Sendable {
         return try ObjectKey(key)
     }
 
-    /// Checks that every S3 store answers to its credentials, so a wrong key, secret or bucket
-    /// stops a run (exit 69) before any work rather than failing each file.
+    /// Checks that every store answers (an S3 bucket to its credentials, a folder to this user),
+    /// so a wrong key, secret, bucket or folder stops a run (exit 69) before any work rather than
+    /// failing each file.
     public func verifyStores() async throws {
-        for store in [originals, thumbnails] {
-            if let s3 = store as? S3ObjectStore { try await s3.verify() }
-        }
+        for store in [originals, thumbnails] { try await store.checkReachable() }
     }
 
     /// The uploader over these backends.

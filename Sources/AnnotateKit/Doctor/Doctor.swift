@@ -63,7 +63,7 @@ public enum Doctor {
         var checks: [DoctorCheck] = []
         for (name, store) in stores {
             do {
-                if let s3 = store as? S3ObjectStore { try await s3.verify() }
+                try await store.checkReachable()
                 let key = try ObjectKey("doctor/probe-\(UUID().uuidString.lowercased()).txt")
                 let bytes = Data("annotate doctor probe".utf8)
                 try await store.put(bytes, at: key, contentType: "text/plain")
@@ -72,10 +72,7 @@ public enum Doctor {
                 guard back == bytes else { throw ObjectStoreError.io(operation: "read back", key: key.rawValue, store: store.displayName, reason: "different bytes") }
                 checks.append(.pass(name, "\(store.displayName): writable and readable"))
             } catch {
-                let advice = store is S3ObjectStore
-                    ? "check the bucket, the credentials (AWS_*), the region and AWS_ENDPOINT_URL_S3"
-                    : "check that the directory exists and this user may write to it"
-                checks.append(.fail(name, "\(error)", advice))
+                checks.append(.fail(name, "\(error)", store.setupAdvice))
             }
         }
         return checks

@@ -40,7 +40,7 @@ public struct GalleryExporter: Sendable {
     /// Writes the export into `directory` (created if needed).
     public func export(to directory: URL, format: Format, links: Links = .copy) async throws -> Result {
         if case .presign = links {
-            for store in [originals, thumbnails] where !(store is S3ObjectStore) {
+            for store in [originals, thumbnails] where !store.canPresign {
                 throw ExportError.presignNeedsS3(store: store.displayName)
             }
         }
@@ -80,8 +80,8 @@ public struct GalleryExporter: Sendable {
 
     /// A presigned URL for one object, or nil when the record names none.
     private func presign(_ key: String?, in store: any ObjectStore, expires: Duration) async throws -> String? {
-        guard let key, let objectKey = try? ObjectKey(key), let s3 = store as? S3ObjectStore else { return nil }
-        return try await s3.presignedURL(for: objectKey, expires: expires).absoluteString
+        guard let key, let objectKey = try? ObjectKey(key) else { return nil }
+        return try await store.presignedURL(for: objectKey, expires: expires)?.absoluteString
     }
 
     /// Copies one object to `folder/<id>.<ext>`; returns the relative path, or nil when there is none.

@@ -49,6 +49,17 @@ public struct FileObjectStore: ObjectStore {
 
     public var displayName: String { "file:\(root.path)" }
 
+    /// The root exists and this user may create files in it.
+    public func checkReachable() async throws {
+        guard access(root.path, W_OK | X_OK) == 0 else {
+            throw ObjectStoreError.unavailable(store: displayName, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    public var setupAdvice: String { "check that the directory exists and this user may write to it" }
+
+    public func localFile(for key: ObjectKey) -> URL? { fileURL(for: key) }
+
     /// The file that holds `key` (keys are validated, so this never leaves `root`).
     public func fileURL(for key: ObjectKey) -> URL {
         root.appendingPathComponent(key.rawValue, isDirectory: false)

@@ -12,6 +12,35 @@ public protocol ObjectStore: Sendable {
     func delete(_ key: ObjectKey) async throws
     /// A description for messages, e.g. `file:/var/lib/annotate/objects` (never credentials).
     var displayName: String { get }
+
+    // Capabilities: callers ask the store, never its type. Each has a default below for stores
+    // that lack it (in the manner of Hummingbird's `PersistDriver`).
+
+    /// Checks that the store answers and may be written to; throws `ObjectStoreError.unavailable`
+    /// saying why. Start-up verification, `/health` and `doctor` all ask this.
+    func checkReachable() async throws
+    /// What an operator should check when the store fails (doctor's advice).
+    var setupAdvice: String { get }
+    /// Whether `presignedURL(for:expires:)` gives URLs.
+    var canPresign: Bool { get }
+    /// A URL anyone can GET the object with until `expires` from now, or nil when this store
+    /// cannot make one.
+    func presignedURL(for key: ObjectKey, expires: Duration) async throws -> URL?
+    /// The local file that holds `key`, for serving it without copying, or nil when objects are
+    /// not local files.
+    func localFile(for key: ObjectKey) -> URL?
+    /// The origin (`scheme://host[:port]`) browsers are sent to for this store's objects, if
+    /// any: a page's Content-Security-Policy must allow images from it.
+    var browserOrigin: String? { get }
+}
+
+extension ObjectStore {
+    public func checkReachable() async throws {}
+    public var setupAdvice: String { "check the store's location and that this user may write to it" }
+    public var canPresign: Bool { false }
+    public func presignedURL(for key: ObjectKey, expires: Duration) async throws -> URL? { nil }
+    public func localFile(for key: ObjectKey) -> URL? { nil }
+    public var browserOrigin: String? { nil }
 }
 
 /// A validated object key: `/`-separated segments, none empty, `.` or `..`, no NUL or backslash.

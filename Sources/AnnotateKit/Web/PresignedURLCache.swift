@@ -16,10 +16,11 @@ actor PresignedURLCache {
         self.capacity = capacity
     }
 
-    func url(for key: ObjectKey, in store: S3ObjectStore, now: Date = Date()) async throws -> URL {
+    /// The URL for `key` in `store`, or nil when the store cannot presign.
+    func url(for key: ObjectKey, in store: any ObjectStore, now: Date = Date()) async throws -> URL? {
         let cacheKey = "\(store.displayName)\n\(key.rawValue)"
         if let entry = entries[cacheKey], entry.until > now { return entry.url }
-        let url = try await store.presignedURL(for: key, expires: lifetime, now: now)
+        guard let url = try await store.presignedURL(for: key, expires: lifetime) else { return nil }
         if entries.count >= capacity { entries = entries.filter { $0.value.until > now } }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[cacheKey] = (url, now.addingTimeInterval(reuseFor))

@@ -80,12 +80,7 @@ public struct WebApp: Sendable {
 
     /// Where media redirects may send a browser: the S3 endpoint's origin, when a store is S3.
     var imageOrigins: [String] {
-        var origins: Set<String> = []
-        for store in [originals, thumbnails] {
-            guard let s3 = store as? S3ObjectStore, let origin = s3.endpointOrigin else { continue }
-            origins.insert(origin)
-        }
-        return origins.sorted()
+        Set([originals, thumbnails].compactMap(\.browserOrigin)).sorted()
     }
 }
 

@@ -98,4 +98,19 @@ enum ObjectStoreConformance {
     @Test func anUnwritableRootIsAClearError() throws {
         #expect(throws: ObjectStoreError.self) { try FileObjectStore(root: URL(fileURLWithPath: "/proc/annotate-cannot-exist")) }
     }
+
+    /// What callers ask of a store instead of its type: local files, no presigning, no other origin.
+    @Test func itsCapabilitiesAreLocalFilesAndAReachabilityCheck() async throws {
+        let store: any ObjectStore = try makeStore()
+        let key = try ObjectKey("uploads/cap.jpg")
+        try await store.put(Data("bytes".utf8), at: key, contentType: "image/jpeg")
+        let file = try #require(store.localFile(for: key))
+        #expect(try Data(contentsOf: file) == Data("bytes".utf8))
+        #expect(!store.canPresign && store.browserOrigin == nil)
+        #expect(try await store.presignedURL(for: key, expires: .seconds(60)) == nil)
+        try await store.checkReachable()
+        // The folder removed under a running server: /health and doctor say so.
+        try FileManager.default.removeItem(at: try #require(store.localFile(for: try ObjectKey("x"))).deletingLastPathComponent())
+        await #expect(throws: ObjectStoreError.self) { try await store.checkReachable() }
+    }
 }

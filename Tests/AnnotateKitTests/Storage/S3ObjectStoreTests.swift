@@ -55,7 +55,10 @@ extension S3ServerSuites {
             let store = try await makeStore()
             let key = try ObjectKey("uploads/shared photo+1.jpg")
             try await store.put(Data("shared bytes".utf8), at: key, contentType: "image/jpeg")
-            let url = try await store.presignedURL(for: key, expires: .seconds(2))
+            #expect(store.canPresign && store.localFile(for: key) == nil)
+            let endpoint = try TestS3.server().endpoint
+            #expect(store.browserOrigin == "\(endpoint.scheme ?? "")://\(endpoint.host ?? ""):\(endpoint.port ?? 0)", "the CSP must allow images from here")
+            let url = try #require(try await store.presignedURL(for: key, expires: .seconds(2)))
             let (data, response) = try await URLSession.shared.data(from: url)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
             #expect(data == Data("shared bytes".utf8))
@@ -68,7 +71,7 @@ extension S3ServerSuites {
             let bucket = try await TestS3.freshBucket()
             let wrong = try TestS3.store(bucket: bucket, secret: "Zq9-wrong-secret-value")
             do {
-                try await wrong.verify()
+                try await wrong.checkReachable()
                 Issue.record("a wrong secret key must be refused")
             } catch let error as ObjectStoreError {
                 #expect("\(error)".contains("SignatureDoesNotMatch") && "\(error)".contains("AWS_SECRET_ACCESS_KEY"))
@@ -78,7 +81,7 @@ extension S3ServerSuites {
             let absent = "annotate-absent-\(UUID().uuidString.prefix(8).lowercased())"
             let missing = try TestS3.store(bucket: absent)
             do {
-                try await missing.verify()
+                try await missing.checkReachable()
                 Issue.record("a missing bucket must be named")
             } catch let error as ObjectStoreError {
                 #expect("\(error)".contains(absent) && "\(error)".contains("NoSuchBucket"), "\(error)")

@@ -97,17 +97,22 @@ public final class S3ObjectStore: ObjectStore {
         return keys
     }
 
+    public var canPresign: Bool { true }
+
     /// A URL anyone can GET the object with until `expires` from now (1 second to 7 days).
-    public func presignedURL(for key: ObjectKey, expires: Duration, now: Date = Date()) async throws -> URL {
+    public func presignedURL(for key: ObjectKey, expires: Duration) async throws -> URL? {
+        let now = Date()
         let signer = SigV4(credentials: try await credentials.credentials(now: now), region: settings.region)
         let (scheme, request) = signable(method: "GET", key: key, query: [], headers: [:])
         return signer.presignedURL(for: request, scheme: scheme, expires: expires, date: now)
     }
 
+    public var setupAdvice: String { "check the bucket, the credentials (AWS_*), the region and AWS_ENDPOINT_URL_S3" }
+
     /// Checks that the bucket answers to these credentials (a one-key listing: unlike HEAD, its
     /// errors carry a code), so a wrong key, secret or bucket stops a run before any work. A
     /// bucket that allows writes but not listing answers AccessDenied, which is let through.
-    public func verify() async throws {
+    public func checkReachable() async throws {
         do {
             _ = try await send("reach", key: nil, method: "GET", query: [("list-type", "2"), ("max-keys", "1")])
         } catch ObjectStoreError.unavailable(_, let reason) where reason.hasPrefix("AccessDenied") {
@@ -185,7 +190,7 @@ public final class S3ObjectStore: ObjectStore {
     }
 
     /// The scheme, host and port presigned URLs point at (a browser's CSP must allow it).
-    public var endpointOrigin: String? {
+    public var browserOrigin: String? {
         let (scheme, request) = signable(method: "GET", key: nil, query: [], headers: [:])
         return "\(scheme)://\(request.host)"
     }

@@ -35,17 +35,16 @@ extension WebApp {
             throw WebError.notFound("media is thumbnail or original, not \(variant.debugDescription)")
         }
         let caching = settings.isPrivate ? "private" : "public"
-        if let s3 = store as? S3ObjectStore {
-            let url = try await presigned.url(for: key, in: s3)
-            // Browsers may reuse the redirect for a while; the URL stays valid well beyond that.
-            return Response.redirect(to: url.absoluteString, status: .found, cacheControl: "\(caching), max-age=300")
+        if let file = store.localFile(for: key) {
+            return try await fileResponse(file.path, request: request, context: context, contentType: contentType,
+                                          cacheControl: variant == "original" ? "\(caching), max-age=86400, immutable" : "\(caching), max-age=300",
+                                          missing: "the \(variant) of image \(record.id) is missing from \(store.displayName)")
         }
-        guard let files = store as? FileObjectStore else {
-            throw WebError(.notImplemented, "this store cannot serve media")
+        guard let url = try await presigned.url(for: key, in: store) else {
+            throw WebError(.notImplemented, "the store \(store.displayName) can neither serve files nor presign URLs")
         }
-        return try await fileResponse(files.fileURL(for: key).path, request: request, context: context, contentType: contentType,
-                                      cacheControl: variant == "original" ? "\(caching), max-age=86400, immutable" : "\(caching), max-age=300",
-                                      missing: "the \(variant) of image \(record.id) is missing from \(store.displayName)")
+        // Browsers may reuse the redirect for a while; the URL stays valid well beyond that.
+        return Response.redirect(to: url.absoluteString, status: .found, cacheControl: "\(caching), max-age=300")
     }
 
     /// The file at `path` with validators and range support.

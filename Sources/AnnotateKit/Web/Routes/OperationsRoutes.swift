@@ -7,8 +7,8 @@ extension WebApp {
     func addOperationsRoutes(to router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in
             async let database = Self.check("database", within: healthTimeout) { try await metadata.ping() }
-            async let store = Self.check("store", within: healthTimeout) { try await Self.probe(originals) }
-            async let thumbnailStore = Self.check("thumbnail store", within: healthTimeout) { try await Self.probe(thumbnails) }
+            async let store = Self.check("store", within: healthTimeout) { try await originals.checkReachable() }
+            async let thumbnailStore = Self.check("thumbnail store", within: healthTimeout) { try await thumbnails.checkReachable() }
             let checks = [await database, await store, await thumbnailStore]
             let failing = checks.filter { $0.problem != nil }
             var body = ["status": failing.isEmpty ? "ok" : "unavailable"]
@@ -42,18 +42,6 @@ extension WebApp {
             return (part, "\(part) did not answer within \(Int(limit.seconds)) s")
         } catch {
             return (part, "\(part) failed: \(error)")
-        }
-    }
-
-    /// A store answers: an S3 bucket to its credentials, a folder exists and is writable.
-    static func probe(_ store: any ObjectStore) async throws {
-        if let s3 = store as? S3ObjectStore {
-            try await s3.verify()
-        } else if let files = store as? FileObjectStore {
-            let path = files.root.path
-            guard access(path, W_OK | X_OK) == 0 else {
-                throw ObjectStoreError.unavailable(store: files.displayName, reason: String(cString: strerror(errno)))
-            }
         }
     }
 }
