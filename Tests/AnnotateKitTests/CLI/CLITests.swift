@@ -35,7 +35,13 @@ import Glibc
         #expect(help.status == 0)
         for subcommand in ["upload", "process", "status", "gallery-export", "serve", "doctor"] {
             #expect(help.stdout.contains(subcommand))
-            #expect(try binary.run([subcommand, "--help"]).status == 0)
+            let own = try binary.run([subcommand, "--help"])
+            #expect(own.status == 0)
+            // Every accepted location form, as README lists them, not only the embedded defaults.
+            let flat = own.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            for form in ["sqlite:PATH", "mysql://USER:PASS@HOST[:PORT]/DB", "file:DIR", "s3://BUCKET[/PREFIX]"] {
+                #expect(flat.contains(form), "\(subcommand) --help lacks \(form)")
+            }
         }
         #expect(try binary.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false)
         #expect(try binary.run(["frobnicate"]).status == 64)
