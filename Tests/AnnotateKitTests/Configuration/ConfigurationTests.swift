@@ -97,6 +97,24 @@ import Testing
         #expect(entries.first?.value == "/tmp/a \"b\"é\n")
     }
 
+    /// The docs cannot drift from the key table: README and the man page name every setting the
+    /// config file and flags know, and every environment variable that sets one.
+    @Test func readmeAndManPageNameEveryKeyAndVariable() throws {
+        let readme = try String(contentsOf: Fixtures.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let man = try String(contentsOf: Fixtures.repository.appendingPathComponent("man/annotate.1"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+        // Settings of the config file and environment only, with no flag of their own.
+        let fileOnly: Set<ConfigurationKey> = [.logLevel]
+        for key in ConfigurationKey.allCases {
+            let written = fileOnly.contains(key) ? key.rawValue : "--\(key.rawValue)"
+            #expect(readme.contains(written), "README lacks \(written)")
+            #expect(man.contains(written), "the man page lacks \(written)")
+            for name in key.environmentNames {
+                #expect(readme.contains(name) && man.contains(name), "README or the man page lacks \(name)")
+            }
+        }
+    }
+
     @Test func locationsNeedTheirSchemeAndBadOnesNameTheValueAndTheForms() throws {
         #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.db: "postgres://x"], environment: environment) }
         let written = try Configuration.resolve(flags: [.store: "file:/srv/objects", .db: "sqlite:/srv/a.db"], environment: environment)
