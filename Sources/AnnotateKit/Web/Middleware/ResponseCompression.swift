@@ -89,7 +89,6 @@ struct ResponseCompression<Context: RequestContext>: RouterMiddleware {
         var compressed = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: body))
         try compressor.deflate(from: &body, to: &compressed, flush: .finish)
         response.headers[.contentEncoding] = "gzip"
-        response.headers[.contentLength] = String(compressed.readableBytes)
         response.body = ResponseBody(byteBuffer: compressed)
         return response
     }
