@@ -57,10 +57,3 @@ public struct AnnotationError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { reason }
 }
-
-/// The run stopped because a required service cannot serve any image now; its tasks were left pending.
-public struct ServiceStopped: Error, CustomStringConvertible, ExitStatusProviding {
-    public let reason: String
-    public var description: String { "\(reason); the remaining tasks were left pending — run again when it is resolved" }
-    public var exitStatus: ExitStatus { .unavailable }
-}

@@ -98,9 +98,9 @@ public struct GeminiAnnotator: RemoteAnnotator {
                 return .stopRun("the Gemini daily quota is used up (\(daily)); it resets at midnight Pacific time")
             }
             let retryInfo = details.compactMap { GeminiWire.duration($0.retryDelay) }.first
-            return .transient(said, retryAfter: retryInfo ?? Self.retryAfterHeader(response))
+            return .transient(said, retryAfter: retryInfo ?? response.retryAfter)
         case 500, 502, 503, 504:
-            return .transient(said, retryAfter: Self.retryAfterHeader(response))
+            return .transient(said, retryAfter: response.retryAfter)
         case 404:
             return .permanent("\(said) — the model \(model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
         case 400 where details.contains(where: { $0.reason == "API_KEY_INVALID" }):
@@ -108,11 +108,5 @@ public struct GeminiAnnotator: RemoteAnnotator {
         default:
             return .permanent(said)
         }
-    }
-
-    /// `Retry-After` in seconds (Gemini sends none; proxies and compatible servers may).
-    static func retryAfterHeader(_ response: TransportResponse) -> Duration? {
-        guard let value = response.headers["retry-after"], let seconds = Double(value), seconds >= 0 else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
     }
 }

@@ -83,7 +83,7 @@ public struct OpenAIAnnotator: RemoteAnnotator {
                 ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
             let said = "the server answered HTTP \(response.status): \(message)"
             switch response.status {
-            case 429, 500, 502, 503, 504: throw .transient(said, retryAfter: GeminiAnnotator.retryAfterHeader(response))
+            case 429, 500, 502, 503, 504: throw .transient(said, retryAfter: response.retryAfter)
             case 401, 403: throw .permanent("\(said) — check OPENAI_API_KEY")
             case 404: throw .permanent("\(said) — check --model / OPENAI_MODEL and OPENAI_BASE_URL")
             default: throw .permanent(said)

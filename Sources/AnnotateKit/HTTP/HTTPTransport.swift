@@ -36,6 +36,15 @@ public struct TransportResponse: Sendable {
     }
 }
 
+extension TransportResponse {
+    /// `Retry-After` in seconds, when the server sent one (Gemini sends none; proxies and
+    /// OpenAI-compatible servers may). The HTTP-date form is not used by these APIs.
+    public var retryAfter: Duration? {
+        guard let value = headers["retry-after"], let seconds = Double(value), seconds >= 0, seconds.isFinite else { return nil }
+        return .milliseconds(Int64(min(seconds, 86_400) * 1000))
+    }
+}
+
 /// Why no response arrived, sorted by what a caller should do about it.
 public enum HTTPTransportError: Error, CustomStringConvertible, Sendable {
     /// The server cannot be reached at all (refused, unknown host): not the request's fault.

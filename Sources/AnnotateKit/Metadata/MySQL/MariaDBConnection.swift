@@ -1,17 +1,6 @@
 import CMariaDB
 import Foundation
 
-/// A value bound to a `?` placeholder.
-enum SQLValue: Sendable, Equatable {
-    case null
-    case integer(Int64)
-    case text(String)
-
-    static func text(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
-    static func integer(_ value: Int?) -> SQLValue { value.map { .integer(Int64($0)) } ?? .null }
-    static func integer(_ value: Int64?) -> SQLValue { value.map { .integer($0) } ?? .null }
-}
-
 /// One result row, its columns read as text (integers and dates arrive in their text form).
 struct SQLRow: RecordRow {
     let columns: [String: Int]
