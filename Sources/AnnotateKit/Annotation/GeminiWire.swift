@@ -86,6 +86,7 @@ enum GeminiWire {
     /// A protobuf Duration string ("22s", "45.837906927s") as a Duration.
     static func duration(_ text: String?) -> Duration? {
         guard let text, text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds >= 0, seconds.isFinite else { return nil }
-        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+        // A server's hint is honoured up to a day; a huge one must not overflow the conversion.
+        return .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up)))
     }
 }

@@ -9,12 +9,18 @@ public enum Quantity {
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
             // "5ms" also ends in "s": take the longest unit that leaves a number.
-            if let value = Double(number), value >= 0, value.isFinite {
-                return .milliseconds(Int64((value * scale * 1000).rounded()))
-            }
+            if let value = Double(number) { return milliseconds(value * scale * 1000) }
         }
-        if let value = Double(trimmed), value >= 0, value.isFinite { return .milliseconds(Int64(value * 1000)) }
-        return nil
+        return Double(trimmed).flatMap { milliseconds($0 * 1000) }
+    }
+
+    /// Longer than anyone means (about 300,000 years) is no duration: `1e300s` would otherwise
+    /// overflow the conversion and stop the process.
+    static let longestDuration: Double = 9e15
+
+    private static func milliseconds(_ value: Double) -> Duration? {
+        guard value >= 0, value.isFinite, value < longestDuration else { return nil }
+        return .milliseconds(Int64(value.rounded()))
     }
 
     /// Parses a size in plain bytes or with `KB`, `MB`, `GB` (binary multiples; `KiB`… accepted too).

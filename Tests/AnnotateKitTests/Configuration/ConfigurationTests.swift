@@ -149,6 +149,9 @@ import Testing
         #expect(Quantity.duration("1.5s") == .milliseconds(1500))
         #expect(Quantity.duration("soon") == nil)
         #expect(Quantity.duration("-1s") == nil)
+        for absurd in ["1e300s", "1e300", "1e20ms", "inf", "nan s", "1e13d"] {
+            #expect(Quantity.duration(absurd) == nil, "\(absurd) is refused, not a crash")
+        }
         #expect(Quantity.format(.seconds(600)) == "10m")
     }
 

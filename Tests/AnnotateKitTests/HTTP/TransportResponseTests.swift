@@ -18,4 +18,10 @@ import Testing
         }
         #expect(retryAfter(nil) == nil)
     }
+
+    @Test func geminiRetryInfoIsBoundedToADayToo() {
+        #expect(GeminiWire.duration("45.5s") == .milliseconds(45_500))
+        #expect(GeminiWire.duration("1e300s") == .seconds(86_400))
+        #expect(GeminiWire.duration("infs") == nil && GeminiWire.duration("-3s") == nil && GeminiWire.duration("3") == nil)
+    }
 }
