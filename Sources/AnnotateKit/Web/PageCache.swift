@@ -12,7 +12,9 @@ struct CachedPage: Sendable {
     let body: ByteBuffer
     /// nil only when zlib could not start (no memory): the page then goes out plain.
     let gzipped: ByteBuffer?
-    /// Strong validator of `body`; the gzip variant's is this with `-gz` (a different byte sequence).
+    /// Strong validator of `body` (its length and fingerprint, not the version: a write that
+    /// leaves the page's bytes as they were still answers 304); the gzip variant's is this with
+    /// `-gz`, a different byte sequence.
     let etag: String
     let gzipETag: String
     /// The answers' headers, made once: most requests for a kept page only send them.
@@ -26,7 +28,7 @@ struct CachedPage: Sendable {
         self.contentType = contentType
         self.body = body
         gzipped = try? Self.gzip(body)
-        let tag = "\(String(version, radix: 36))-\(String(Self.fingerprint(body), radix: 36))"
+        let tag = "\(String(body.readableBytes, radix: 36))-\(String(Self.fingerprint(body), radix: 36))"
         etag = "\"\(tag)\""
         gzipETag = "\"\(tag)-gz\""
         plainHeaders = [.contentType: contentType, .eTag: etag, .cacheControl: cacheControl, .vary: "Accept-Encoding"]
@@ -42,7 +44,7 @@ struct CachedPage: Sendable {
         return output
     }
 
-    /// FNV-1a over the bytes: tells two bodies of one version apart (pages of different ids).
+    /// FNV-1a over the bytes: two different pages of one URL share it with odds of 2^-64.
     static func fingerprint(_ buffer: ByteBuffer) -> UInt64 {
         buffer.withUnsafeReadableBytes { bytes in
             bytes.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
