@@ -25,7 +25,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try Self.migrate(db) }
-            version = try SQLiteChangeVersion(path: path)
+            version = SQLiteChangeVersion(path: path)
         } catch {
             throw MetadataStoreError.unavailable(database: "sqlite:\(path)", reason: Self.reason(error))
         }

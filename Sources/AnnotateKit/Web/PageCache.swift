@@ -1,4 +1,3 @@
-import CompressNIO
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -27,21 +26,13 @@ struct CachedPage: Sendable {
         self.version = version
         self.contentType = contentType
         self.body = body
-        gzipped = try? Self.gzip(body)
+        gzipped = try? body.gzipped()
         let tag = "\(String(body.readableBytes, radix: 36))-\(String(Self.fingerprint(body), radix: 36))"
         etag = "\"\(tag)\""
         gzipETag = "\"\(tag)-gz\""
         plainHeaders = [.contentType: contentType, .eTag: etag, .cacheControl: cacheControl, .vary: "Accept-Encoding"]
         gzipHeaders = [.contentType: contentType, .eTag: gzipETag, .cacheControl: cacheControl, .vary: "Accept-Encoding",
                        .contentEncoding: "gzip"]
-    }
-
-    static func gzip(_ body: ByteBuffer) throws -> ByteBuffer {
-        var input = body
-        let compressor = try ZlibCompressor(algorithm: .gzip)
-        var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
-        try compressor.deflate(from: &input, to: &output, flush: .finish)
-        return output
     }
 
     /// FNV-1a over the bytes: two different pages of one URL share it with odds of 2^-64.
@@ -53,16 +44,13 @@ struct CachedPage: Sendable {
 
     /// The answer to `request`: gzip when accepted, 304 when its `If-None-Match` names this variant.
     func response(to request: Request) -> Response {
-        guard let gzipped else { return Response(status: .ok, headers: plainHeaders, body: .init(byteBuffer: body)) }
-        let gzip = CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding])
-        let tag = gzip ? gzipETag : etag
-        if let match = request.headers[.ifNoneMatch],
-           match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag || $0 == "*" }) {
-            var headers = gzip ? gzipHeaders : plainHeaders
+        let compressed = gzipped.flatMap { CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding]) ? $0 : nil }
+        var headers = compressed == nil ? plainHeaders : gzipHeaders
+        if CompressionPolicy.matches(ifNoneMatch: request.headers[.ifNoneMatch], etag: headers[.eTag] ?? "") {
             headers[.contentEncoding] = nil
             return Response(status: .notModified, headers: headers)
         }
-        return Response(status: .ok, headers: gzip ? gzipHeaders : plainHeaders, body: .init(byteBuffer: gzip ? gzipped : body))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed ?? body))
     }
 }
 

@@ -11,11 +11,6 @@ enum CrossSiteWritePolicy {
     /// The verdict for one request: nil when it may go on, else the reason it may not.
     static func refusal(method: HTTPRequest.Method, origin: String?, fetchSite: String?, authority: String?) -> String? {
         guard !isSafe(method) else { return nil }
-        // `Origin: null` names no site: a sandboxed frame anywhere, or a page whose referrer
-        // policy withholds its origin. The browser's own Sec-Fetch-Site then decides.
-        if origin == "null", let site = fetchSite?.lowercased(), site == "same-origin" || site == "none" {
-            return nil
-        }
         if let origin {
             guard let own = authority, sameHost(origin: origin, authority: own) else {
                 return "a \(method.rawValue) from another site (Origin \(origin)) cannot change this server; "
@@ -37,7 +32,8 @@ enum CrossSiteWritePolicy {
 
     /// `Origin: http://localhost:8080` matches `Host: localhost:8080`; the scheme is not compared,
     /// since a TLS proxy in front makes the browser's `https` origin an `http` request here.
-    /// `Origin: null` never matches here (see `refusal`).
+    /// `Origin: null` (sandboxed frames, pages under `Referrer-Policy: no-referrer`) never
+    /// matches: this server's pages use `same-origin`, so their own posts name their origin.
     static func sameHost(origin: String, authority: String) -> Bool {
         guard let separator = origin.range(of: "://") else { return false }
         let originAuthority = origin[separator.upperBound...].prefix { $0 != "/" }

@@ -59,6 +59,15 @@ enum CompressionPolicy {
             && zip(bytes, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)).allSatisfy { $0 | 0x20 == $1 }
     }
 
+    /// Whether `If-None-Match` names `etag` (or is `*`): the client holds this very variant.
+    static func matches(ifNoneMatch header: String?, etag: String) -> Bool {
+        guard let header else { return false }
+        return header.split(separator: ",").contains { tag in
+            let tag = tag.trimmingCharacters(in: .whitespaces)
+            return tag == etag || tag == "*"
+        }
+    }
+
     /// `q=0`, `q=0.`, `q=0.000`: the coding is refused.
     private static func isZeroQuality(_ parameter: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard parameter.count >= 3, parameter.first! | 0x20 == UInt8(ascii: "q"),
@@ -84,13 +93,21 @@ struct ResponseCompression<Context: RequestContext>: RouterMiddleware {
               let length = response.body.contentLength, length >= CompressionPolicy.minimumBytes else {
             return response
         }
-        var body = try await response.body.collected()
-        let compressor = try ZlibCompressor(algorithm: .gzip)
-        var compressed = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: body))
-        try compressor.deflate(from: &body, to: &compressed, flush: .finish)
+        let compressed = try await response.body.collected().gzipped()
         response.headers[.contentEncoding] = "gzip"
         response.body = ResponseBody(byteBuffer: compressed)
         return response
+    }
+}
+
+extension ByteBuffer {
+    /// These bytes gzip-compressed, in one buffer.
+    func gzipped() throws -> ByteBuffer {
+        var input = self
+        let compressor = try ZlibCompressor(algorithm: .gzip)
+        var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
+        try compressor.deflate(from: &input, to: &output, flush: .finish)
+        return output
     }
 }
 

@@ -60,7 +60,7 @@ extension WebApp {
             .contentType: contentType, .eTag: etag, .lastModified: Timestamp.httpDate(modified),
             .cacheControl: cacheControl, .acceptRanges: "bytes",
         ]
-        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
+        if CompressionPolicy.matches(ifNoneMatch: request.headers[.ifNoneMatch], etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
         // If-Range with another version: send the whole current file instead of a piece of it.
