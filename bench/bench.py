@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
 """make bench: thumbnail throughput and memory against the named baselines, measured in one run.
 
-Corpus: ../shared/baselines/make-bench-corpus.sh (about 220 camera-size photos, generated once into
+Corpus: bench/baselines/make-bench-corpus.sh (about 220 camera-size photos, generated once into
 $BENCH_CORPUS, default /tmp/annotate-bench-corpus; never committed).
 
 Measured, each with 2 parallel workers over the same files, warm page cache:
-  vipsthumbnail   ../shared/baselines/thumb_vips.sh OUT DIR 2
-  pillow          ../shared/baselines/thumb_pillow.py OUT DIR --workers 2   (the original deployment's way)
+  vipsthumbnail   bench/baselines/thumb_vips.sh OUT DIR 2
+  pillow          bench/baselines/thumb_pillow.py OUT DIR --workers 2   (the original deployment's way)
   annotate        annotate upload DIR && annotate process --only thumbnail --jobs 2   (fresh home)
 Each contender runs $BENCH_REPEAT times (default 3), alternating, and keeps its fastest run: the
 same treatment for all three, so a noisy neighbour on a shared machine skews no ratio.
 Prints the three throughputs (images/s), both ratios, and the peak RSS of annotate process.
 Targets (issue 2): annotate >= 0.8x vipsthumbnail, >= 1.8x pillow, process peak RSS < 300 MB.
 
-Annotation (issue 3), against ../shared/baselines/fake_gemini.py on loopback:
+Annotation (issue 3), against bench/baselines/fake_gemini.py on loopback:
   - 256 sample-size photos (the bundled JPEGs repeated with distinct bytes), fake latency 800 ms,
     process --annotation-jobs 32 with thumbnails alongside: >= 85% of the ideal 32 / 0.8 s = 40 images/s;
     the seed-style reference (pipeline_ref.py, 16 threads) on the same files for comparison;
@@ -28,8 +28,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("ANNOTATE_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-BASELINES = os.path.join(SHARED, "baselines")
+# The baselines live in the repository (bench/baselines), so make bench needs nothing beside it.
+BASELINES = os.environ.get("ANNOTATE_BASELINES", os.path.join(ROOT, "bench", "baselines"))
 CORPUS = os.environ.get("BENCH_CORPUS", "/tmp/annotate-bench-corpus")
 BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
 EXTS = (".jpg", ".jpeg", ".png", ".webp")

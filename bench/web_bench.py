@@ -2,7 +2,7 @@
 """make bench, web part (issue 6): `annotate serve` against the original design's Flask gallery.
 
 Both servers on this machine, in the same run, the same 10,000-record database made by
-../shared/baselines/flask-gallery/seed_db.py (the original schema; annotate migrates its copy on open):
+bench/baselines/flask-gallery/seed_db.py (the original schema; annotate migrates its copy on open):
   flask          flask-gallery/run.sh: gunicorn, 2 sync workers, boto3-presigned thumbnail URLs, Jinja2
   flask tuned    the same with SIGNER=hmac GALLERY_ORDER=id
   annotate       annotate serve --no-process (release build), /gallery = 50 newest of 10,000
@@ -28,8 +28,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("ANNOTATE_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-FLASK = os.path.join(SHARED, "baselines", "flask-gallery")
+BASELINES = os.environ.get("ANNOTATE_BASELINES", os.path.join(ROOT, "bench", "baselines"))
+FLASK = os.path.join(BASELINES, "flask-gallery")
 BINARY = os.environ.get("ANNOTATE_BIN", os.path.join(ROOT, ".build", "release", "annotate"))
 DURATION = os.environ.get("BENCH_WEB_DURATION", "15s")
 MATRIX_DURATION = os.environ.get("BENCH_WEB_MATRIX_DURATION", "8s")

@@ -2,7 +2,6 @@
 
 #include <vips/vips.h>
 #include <vips/vector.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -10,9 +9,6 @@ static pthread_once_t cvips_once = PTHREAD_ONCE_INIT;
 static int cvips_init_status = -1;
 
 static void cvips_init_once(void) {
-    /* Parallel batches otherwise give every thread its own glibc arena and RSS grows with each
-     * large decode; two arenas keep a long libvips batch flat (measured in make bench). */
-    mallopt(M_ARENA_MAX, 2);
     /* libvips reads VIPS_WARNING at init: without it, warnings ("premature end of JPEG") go
      * straight to stderr. A user's own VIPS_WARNING setting is kept. */
     g_setenv("VIPS_WARNING", "0", FALSE);
@@ -184,97 +180,50 @@ static int cvips_decode_fit(const void *buffer, size_t length, int width, int he
     return status;
 }
 
-/* The preview for the annotator: an upright sRGB image whose long side is at most `side`, at
- * the largest scale the decoder produces directly (JPEG 1/2, 1/4, 1/8; WebP any), so no
- * resampling pass is needed: without Orc, libvips' Lanczos reduce in plain C was half of
- * `process`'s CPU. The long side lands between side/2 and side, which costs the API the same
- * tokens; formats without shrink-on-load are reduced as thumbnails are. */
-static int cvips_decode_preview(const void *buffer, size_t length, int side, VipsImage **out) {
-    VipsImage *header = vips_image_new_from_buffer(buffer, length, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (header == NULL) return -1;
-    int longest = MAX(vips_image_get_width(header), vips_image_get_height(header));
-    const char *loader = NULL;
-    if (vips_image_get_string(header, VIPS_META_LOADER, &loader) != 0) loader = NULL;
-    int jpeg = loader != NULL && vips_isprefix("jpegload", loader);
-    int webp = loader != NULL && vips_isprefix("webpload", loader);
-    g_object_unref(header);
-    vips_error_clear();
-
-    int shrink = 1;
-    while (shrink < 8 && (longest + shrink - 1) / shrink > side) shrink *= 2;
+void *cvips_decode_upright(const void *buffer, size_t length, int jpeg_shrink, int webp_shrink, int side) {
     char options[64];
-    if (jpeg && shrink > 1)
-        g_snprintf(options, sizeof(options), "shrink=%d,%s", shrink, CVIPS_LOAD_OPTIONS);
-    else if (webp && shrink > 1)
-        g_snprintf(options, sizeof(options), "scale=%g,%s", 1.0 / shrink, CVIPS_LOAD_OPTIONS);
+    if (jpeg_shrink > 1)
+        g_snprintf(options, sizeof(options), "shrink=%d,%s", jpeg_shrink, CVIPS_LOAD_OPTIONS);
+    else if (webp_shrink > 1)
+        g_snprintf(options, sizeof(options), "scale=%g,%s", 1.0 / webp_shrink, CVIPS_LOAD_OPTIONS);
     else
         g_snprintf(options, sizeof(options), "%s", CVIPS_LOAD_OPTIONS);
     VipsImage *loaded = vips_image_new_from_buffer(buffer, length, options, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (loaded == NULL) return -1;
+    if (loaded == NULL) return NULL;
     /* Rotation, colour management and (when the loader could not shrink enough) the reduce. */
-    VipsImage *fitted = NULL;
+    VipsImage *fitted = NULL, *srgb = NULL;
     int status = vips_thumbnail_image(loaded, &fitted, side, "height", side, "size", VIPS_SIZE_DOWN, NULL);
     g_object_unref(loaded);
-    if (status != 0) return -1;
-    status = cvips_to_srgb(fitted, out);
+    if (status != 0) return NULL;
+    status = cvips_to_srgb(fitted, &srgb);
     g_object_unref(fitted);
-    return status;
+    if (status != 0) return NULL;
+    /* Decoded into memory once: every encode after this reads pixels, not the buffer again. */
+    VipsImage *memory = vips_image_copy_memory(srgb);
+    g_object_unref(srgb);
+    cvips_succeeded(memory ? 0 : -1);
+    return memory;
 }
 
-int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,
-                 cvips_encoded *thumbnail, cvips_encoded *preview) {
-    memset(thumbnail, 0, sizeof(*thumbnail));
-    memset(preview, 0, sizeof(*preview));
-    int want_thumbnail = request->thumbnail_width > 0 && request->thumbnail_height > 0;
-    int want_preview = request->preview_side > 0;
-    int shared = want_preview && want_thumbnail &&
-                 request->thumbnail_width <= request->preview_side && request->thumbnail_height <= request->preview_side;
-    VipsImage *decoded = NULL, *memory = NULL, *small = NULL, *small_srgb = NULL;
-    int status = -1;
+int cvips_encode_image(void *image, int format, int quality, cvips_encoded *out) {
+    memset(out, 0, sizeof(*out));
+    return cvips_succeeded(cvips_encode((VipsImage *) image, format, quality, out));
+}
 
-    if (want_preview) {
-        if (cvips_decode_preview(buffer, length, request->preview_side, &decoded) != 0) goto done;
-        /* Decode into memory once: the encodes below then read pixels, not the file again. */
-        memory = vips_image_copy_memory(decoded);
-        if (memory == NULL) goto done;
-        /* Noisy photos make large JPEGs: step the quality down until the preview fits the
-         * request budget (re-encoding a 768 px image from memory costs a few milliseconds). */
-        int quality = request->preview_quality;
-        for (;;) {
-            if (cvips_encode(memory, CVIPS_FORMAT_JPEG, quality, preview) != 0) goto done;
-            if (request->preview_max_bytes == 0 || preview->length <= request->preview_max_bytes || quality <= 30) break;
-            g_free(preview->data);
-            memset(preview, 0, sizeof(*preview));
-            quality -= 15;
-        }
-    }
-    if (want_thumbnail) {
-        if (shared) {
-            /* Already upright: no second rotation. */
-            if (vips_thumbnail_image(memory, &small, request->thumbnail_width, "height", request->thumbnail_height,
-                                     "size", VIPS_SIZE_DOWN, "crop", cvips_interesting(request->crop),
-                                     "no_rotate", TRUE, NULL) != 0)
-                goto done;
-            if (cvips_to_srgb(small, &small_srgb) != 0) goto done;
-        } else if (cvips_decode_fit(buffer, length, request->thumbnail_width, request->thumbnail_height,
-                                    request->crop, &small_srgb) != 0) {
-            goto done;
-        }
-        if (cvips_encode(small_srgb, request->format, request->quality, thumbnail) != 0) goto done;
-    }
-    status = 0;
-done:
-    if (status != 0) {
-        g_free(thumbnail->data);
-        g_free(preview->data);
-        memset(thumbnail, 0, sizeof(*thumbnail));
-        memset(preview, 0, sizeof(*preview));
-    }
-    if (small_srgb) g_object_unref(small_srgb);
-    if (small) g_object_unref(small);
-    if (memory) g_object_unref(memory);
-    if (decoded) g_object_unref(decoded);
-    return cvips_succeeded(status);
+void *cvips_fit_image(void *image, int width, int height, int crop) {
+    VipsImage *small = NULL, *srgb = NULL;
+    /* Already upright: no second rotation. */
+    if (vips_thumbnail_image((VipsImage *) image, &small, width, "height", height, "size", VIPS_SIZE_DOWN,
+                             "crop", cvips_interesting(crop), "no_rotate", TRUE, NULL) != 0)
+        return NULL;
+    int status = cvips_succeeded(cvips_to_srgb(small, &srgb));
+    g_object_unref(small);
+    return status == 0 ? srgb : NULL;
+}
+
+void *cvips_fit_buffer(const void *buffer, size_t length, int width, int height, int crop) {
+    VipsImage *srgb = NULL;
+    return cvips_succeeded(cvips_decode_fit(buffer, length, width, height, crop, &srgb)) == 0 ? srgb : NULL;
 }
 
 int cvips_small_rgb(const void *buffer, size_t length, int max_side, cvips_pixels *out) {

@@ -15,6 +15,11 @@ struct AnnotateCommand: AsyncParsableCommand {
         version: AnnotateVersion.string,
         subcommands: [Upload.self, Process.self, Status.self, GalleryExport.self, Serve.self, Doctor.self]
     )
+
+    static func main() async {
+        ProcessSettings.apply()
+        await main(nil)
+    }
 }
 
 enum AnnotateVersion {

@@ -8,8 +8,9 @@
 //                                              separate processes would) claim and complete every
 //                                              task: tasks/s
 //
-// DB is a --db value (sqlite:PATH or mysql://…). Only AnnotateKit's public API is used.
-import AnnotateKit
+// DB is a --db value (sqlite:PATH or mysql://…). Only the metadata backends' public API is used.
+import AnnotateCore
+import AnnotateMetadata
 import Foundation
 
 func open(_ text: String, connections: Int = 4) throws -> any MetadataStore {

@@ -1,13 +1,25 @@
+import AnnotateAnnotators
+import AnnotateCore
+import AnnotateHTTPClient
+import AnnotateImaging
+import AnnotateMetadata
+import AnnotatePipeline
+import AnnotateStorage
 import Foundation
 import Logging
 
 /// The composition root: the one place a `Configuration` becomes concrete backends.
 /// Tests build `Pipeline`/`Uploader` from their own parts instead.
 public struct Components: Sendable {
+    /// The settings these components were made from.
     public let configuration: Configuration
+    /// The configured database, migrated.
     public let metadata: any MetadataStore
+    /// Where originals are stored.
     public let originals: any ObjectStore
+    /// Where thumbnails are stored (often the same store).
     public let thumbnails: any ObjectStore
+    /// The logger every part writes to.
     public let logger: Logger
 
     /// Opens the database (applying migrations) and the stores.
@@ -78,8 +90,8 @@ public struct Components: Sendable {
     }
 
     /// The uploader over these backends.
-    public func uploader() -> Uploader {
-        Uploader(metadata: metadata, store: originals, limits: configuration.limits, logger: logger)
+    public func uploader() throws -> Uploader {
+        Uploader(metadata: metadata, store: originals, limits: configuration.limits, headers: try VipsHeaderReader(), logger: logger)
     }
 
     /// The configured annotator; a missing key or model is a configuration error (exit 78) before any work.

@@ -1,3 +1,8 @@
+import AnnotateAnnotators
+import AnnotateCore
+import AnnotateMetadata
+import AnnotatePipeline
+import AnnotateWeb
 import Foundation
 import Logging
 
@@ -5,13 +10,19 @@ import Logging
 public struct Configuration: Sendable {
     /// Root of the embedded defaults (database file and object folder).
     public var home: URL
+    /// `--db`: SQLite file or MySQL/MariaDB URL.
     public var database: DatabaseLocation
+    /// `--store`: where originals go.
     public var store: StoreLocation
+    /// `--thumbnail-store` (or `THUMBNAIL_BUCKET_NAME`): where thumbnails go; the originals' store by default.
     public var thumbnailStore: StoreLocation
+    /// `--annotator`: gemini, openai or metadata.
     public var annotator: AnnotatorChoice
     /// Model, prompt, endpoints and keys for the AI annotators.
     public var annotation: AnnotationSettings
+    /// Thumbnail box, format, crop and quality.
     public var thumbnail: ThumbnailSpec
+    /// `--max-bytes` and `--max-pixels`.
     public var limits: IntakeLimits
     /// Parallel uploads, and thumbnail workers in `process`.
     public var jobs: Int
@@ -29,33 +40,15 @@ public struct Configuration: Sendable {
     public var web: WebSettings = WebSettings()
 }
 
-/// What `annotate serve` listens on and whom it lets in.
-public struct WebSettings: Sendable {
-    public var host = "127.0.0.1"
-    /// 0 picks a free port (printed at start).
-    public var port = 8080
-    /// `--token` / `ANNOTATE_TOKEN`: needed for writes (and, with `isPrivate`, for reads).
-    public var token: Secret?
-    /// `--private`: reads need the token too (except `/health` and `/metrics`).
-    public var isPrivate = false
-    /// `--max-upload-mb`: the largest request body `POST /upload` accepts.
-    public var maxUploadBytes: Int64 = 100 << 20
-    /// `--no-process`: a web-only instance that leaves processing to other workers.
-    public var processUploads = true
-    /// `--allowed-host` / `ANNOTATE_ALLOWED_HOSTS`: Host names answered besides the loopback ones
-    /// (on a loopback `--host`) and the listening addresses; `*` turns the Host check off.
-    public var allowedHosts: [String] = []
-
-    public init() {}
-}
-
 /// The AWS variables S3 stores read: the credential chain's (kept as the environment it reads,
 /// `AWS_*` and `HOME` only), the region and a custom endpoint.
 public struct AWSSettings: Sendable {
+    /// The `AWS_*` variables and `HOME`, nothing else.
     public var environment: [String: String]
     /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).
     public var endpoint: URL?
 
+    /// The AWS settings found in `environment`.
     public init(environment: [String: String]) {
         self.environment = environment.filter { $0.key.hasPrefix("AWS_") || $0.key == "HOME" }
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
@@ -78,30 +71,24 @@ public enum AnnotatorChoice: String, Sendable, CaseIterable {
 public struct AnnotationSettings: Sendable {
     /// `--model`, else `GEMINI_MODEL_NAME` (gemini) or `OPENAI_MODEL` (openai), else the file; nil when unset.
     public var model: String?
+    /// The prompt (`--prompt`, `--prompt-file`, or the built-in one).
     public var prompt: String
     /// Long side of the JPEG sent to the API (`--annotate-max-side`).
     public var previewSide: Int
     /// `--rate`: request starts per minute, or nil for no pacing.
     public var ratePerMinute: Double?
+    /// `--temperature`, or the API's default.
     public var temperature: Double?
+    /// `--request-timeout`.
     public var requestTimeout: Duration
+    /// `GEMINI_API_KEY` or `GOOGLE_API_KEY`.
     public var geminiKey: Secret?
+    /// `GEMINI_BASE_URL`, else Google's.
     public var geminiBaseURL: URL
+    /// `OPENAI_API_KEY`.
     public var openAIKey: Secret?
+    /// `OPENAI_BASE_URL`, else OpenAI's.
     public var openAIBaseURL: URL
-}
-
-/// Size and pixel limits checked before anything is decoded.
-public struct IntakeLimits: Sendable, Equatable {
-    public var maxBytes: Int64
-    public var maxPixels: Int64
-
-    public static let defaults = IntakeLimits(maxBytes: 100 << 20, maxPixels: 100_000_000)
-
-    public init(maxBytes: Int64, maxPixels: Int64) {
-        self.maxBytes = maxBytes
-        self.maxPixels = maxPixels
-    }
 }
 
 /// The settings the configuration file and flags know, by their long option names.
@@ -268,7 +255,7 @@ private struct Layers {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(source: source, message: "cannot read the config file \(path): \(FileObjectStore.reason(error))")
+            throw ConfigurationError(source: source, message: "cannot read the config file \(path): \(FileSystemReason.describe(error))")
         }
         for entry in try TOMLSubset.parse(text, path: path) {
             guard let key = ConfigurationKey(rawValue: entry.key) else {
@@ -338,7 +325,7 @@ private struct Layers {
             do {
                 prompt = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             } catch {
-                throw ConfigurationError(source: source, message: "cannot read the prompt file \(path): \(FileObjectStore.reason(error))")
+                throw ConfigurationError(source: source, message: "cannot read the prompt file \(path): \(FileSystemReason.describe(error))")
             }
         } else if let (text, _) = raw(.prompt) {
             prompt = text

@@ -1,3 +1,5 @@
+import AnnotateCore
+
 /// A parsed `--store` / `--thumbnail-store` value.
 public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     /// `file:DIR`: objects as files under a directory.
@@ -24,6 +26,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         self = .file(directory: try LocationText.path(text, scheme: "file", what: "store", example: "file:DIR or s3://BUCKET[/PREFIX]"))
     }
 
+    /// The location as a user writes it.
     public var description: String {
         switch self {
         case .file(let directory): "file:\(directory)"

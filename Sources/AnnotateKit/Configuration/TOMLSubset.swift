@@ -1,3 +1,4 @@
+import AnnotateCore
 import Foundation
 
 /// Reads the part of TOML a flat configuration file needs: `key = value` lines with strings

@@ -1,10 +1,17 @@
+import AnnotateAnnotators
+import AnnotateCore
+import AnnotateHTTPClient
+import AnnotateImaging
 import Foundation
 import Logging
 
 /// One line of `annotate doctor`.
 public struct DoctorCheck: Sendable, Equatable {
+    /// What was checked.
     public var name: String
+    /// Whether it is fine.
     public var passed: Bool
+    /// What was found, or what to do.
     public var detail: String
     /// What to do, when it failed.
     public var advice: String?
@@ -19,6 +26,7 @@ public struct DoctorCheck: Sendable, Equatable {
 /// the annotator's endpoint and key, and the image formats this libvips reads. Each check is
 /// independent, so one failure does not hide the others.
 public enum Doctor {
+    /// Runs every check against `configuration` (or reports why it could not be read).
     public static func run(_ configuration: Result<Configuration, any Error>, logger: Logger,
                            transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10))) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []

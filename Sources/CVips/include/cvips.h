@@ -37,7 +37,7 @@ void cvips_free(void *p);
  * decoded. The buffer must outlive the returned image. Returns NULL on failure. */
 void *cvips_open_header(const void *buffer, size_t length);
 
-/* Drop a reference taken by cvips_open_header. */
+/* Drop a reference to an image this shim returned. */
 void cvips_unref(void *image);
 
 int cvips_image_width(void *image);
@@ -61,25 +61,25 @@ typedef struct cvips_encoded {
     int height;
 } cvips_encoded;
 
-typedef struct cvips_render_request {
-    int thumbnail_width;   /* 0: no thumbnail */
-    int thumbnail_height;
-    int crop;              /* enum cvips_crop */
-    int format;            /* enum cvips_format */
-    int quality;
-    int preview_side;      /* 0: no preview; else the long side of a JPEG preview */
-    int preview_quality;
-    size_t preview_max_bytes; /* 0: no limit; else lower the quality until the preview fits */
-} cvips_render_request;
+/* The primitives a render is made of; which of them run, with what shrink and quality, is
+ * decided in Swift (AnnotateImaging/RenderPlan.swift). Images returned here are libvips images:
+ * release them with cvips_unref. NULL (or non-zero) means failure: the reason is in
+ * cvips_take_error. Truncated or corrupt pixel data is an error. */
 
-/* Decodes an encoded image held in memory once and encodes what is asked: a thumbnail fitting
- * thumbnail_width×thumbnail_height (or filling it when crop is not NONE) and/or an upright JPEG
- * preview whose long side is at most preview_side (and, for JPEG and WebP, at least half of it:
- * the scale the decoder reaches without resampling). Shrink-on-load, EXIF auto-rotation, never
- * enlarging, sRGB, alpha flattened on white for JPEG, metadata stripped. When the thumbnail fits
- * inside the preview, both come from one decode. Truncated or corrupt pixel data is an error. */
-int cvips_render(const void *buffer, size_t length, const cvips_render_request *request,
-                 cvips_encoded *thumbnail, cvips_encoded *preview);
+/* Decodes the buffer once into memory as an upright sRGB image whose long side is at most `side`
+ * (never enlarged): the loader shrinks by `jpeg_shrink` (JPEG shrink=N) or `webp_shrink` (WebP
+ * scale=1/N) when either is above 1, and a reduce does the rest. EXIF rotation applied. */
+void *cvips_decode_upright(const void *buffer, size_t length, int jpeg_shrink, int webp_shrink, int side);
+
+/* Encodes an image (JPEG/WebP at `quality`, PNG lossless), alpha flattened on white for JPEG,
+ * metadata stripped. */
+int cvips_encode_image(void *image, int format, int quality, cvips_encoded *out);
+
+/* Fits an already upright image to width×height (filling it when crop is not NONE), sRGB. */
+void *cvips_fit_image(void *image, int width, int height, int crop);
+
+/* Decodes the buffer straight to width×height (shrink-on-load, EXIF rotation, never enlarged), sRGB. */
+void *cvips_fit_buffer(const void *buffer, size_t length, int width, int height, int crop);
 
 typedef struct cvips_pixels {
     uint8_t *data;     /* width*height*3 bytes of 8-bit sRGB, row-major; free with cvips_free */

@@ -1,4 +1,6 @@
+import AnnotateCore
 import AnnotateKit
+import AnnotatePresentation
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import AnnotateCore
 import AnnotateKit
 import ArgumentParser
 

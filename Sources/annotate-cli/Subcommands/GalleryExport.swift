@@ -1,3 +1,5 @@
+import AnnotateCore
+import AnnotateExport
 import AnnotateKit
 import ArgumentParser
 import Foundation

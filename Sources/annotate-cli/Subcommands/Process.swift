@@ -1,6 +1,9 @@
+import AnnotateCore
 import AnnotateKit
+import AnnotatePipeline
 import ArgumentParser
 import Foundation
+import Logging
 
 struct Process: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,8 +73,6 @@ struct Process: AsyncParsableCommand {
             options.stale = stale
             options.watch = watch
             options.grace = Quantity.duration(grace)!
-            let signals = StopOnSignals()
-            options.stop = signals.stop
             let pipeline = try components.pipeline(tasks: options.tasks)
             var unknown: [Int64] = []
             var eventFailed = false
@@ -88,11 +89,10 @@ struct Process: AsyncParsableCommand {
             var failed = !unknown.isEmpty || eventFailed
             var stopped = false
             if options.ids?.isEmpty != true {
-                let summary = try await ProcessRunner(output: output).run(pipeline, options: options)
+                let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
                 failed = summary.failedCount > 0 || failed
                 stopped = summary.stopped
             }
-            withExtendedLifetime(signals) {}
             // A watcher's normal end is a signal; a batch cut short by one did not do everything asked.
             if stopped && !watch { throw ExitCode(130) }
             if failed && !watch { throw ExitCode(.itemsFailed) }
@@ -110,7 +110,7 @@ extension Process {
         } catch {
             throw ValidationError("cannot read the event file \(event): \(error.localizedDescription)")
         }
-        let uploader = components.uploader()
+        let uploader = try components.uploader()
         var ids: [Int64] = []
         var failed = false
         for object in try S3Event.createdObjects(in: data) {
@@ -132,13 +132,15 @@ extension Process {
 }
 
 /// Runs the pipeline and prints its reports; shared by `process` and `upload --process`.
+/// The run is a service in the one lifecycle (`ServiceRunner`): SIGINT/SIGTERM stop it gracefully.
 struct ProcessRunner {
     let output: Output
+    let logger: Logger
 
     func run(_ pipeline: Pipeline, options: PipelineOptions) async throws -> RunSummary {
         let output = output
-        let summary = try await pipeline.run(options) { report in
-            if await output.json {
+        let service = PipelineService(pipeline: pipeline, options: options) { report in
+            if output.json {
                 await output.result(json: TaskLine(report))
             } else {
                 let error = report.error.map { ": \($0)" } ?? ""
@@ -146,7 +148,10 @@ struct ProcessRunner {
                 await output.result("\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
             }
         }
-        if await output.json {
+        try await ServiceRunner.run([.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
+        // A run that returned without an error has a summary; without one the group was cancelled.
+        guard let summary = service.summary else { throw CancellationError() }
+        if output.json {
             await output.result(json: SummaryLine(summary: summary))
         } else {
             await output.result("\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")")

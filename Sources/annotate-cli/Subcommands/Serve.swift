@@ -1,4 +1,6 @@
+import AnnotateCore
 import AnnotateKit
+import AnnotateWeb
 import ArgumentParser
 import Foundation
 
@@ -63,17 +65,11 @@ struct Serve: AsyncParsableCommand {
             if !allowedHosts.isEmpty { flags[.allowedHost] = allowedHosts.joined(separator: ",") }
             let components = try global.open(adding: flags)
             try await components.verifyStores()
-            let app = try WebApp(components: components)
-            var worker: InProcessWorker?
-            if components.configuration.web.processUploads {
-                var options = components.pipelineOptions()
-                options.grace = Quantity.duration(grace)!
-                worker = InProcessWorker(pipeline: try components.pipeline(), options: options, app: app, logger: components.logger)
-            }
+            let (app, worker) = try components.webService(grace: Quantity.duration(grace)!)
             let output = Output(json: global.json, quiet: global.quiet)
             let settings = components.configuration.web
             try await app.serve(worker: worker) { url in
-                if await output.json {
+                if output.json {
                     await output.result(json: ["listening": url, "processing": settings.processUploads ? "in-process" : "off"])
                 } else {
                     await output.result("Listening on \(url)" + (settings.processUploads ? "" : " (web only: --no-process)"))

@@ -1,4 +1,6 @@
 import AnnotateKit
+import AnnotatePipeline
+import AnnotatePresentation
 import ArgumentParser
 import Foundation
 
@@ -71,7 +73,7 @@ struct Upload: AsyncParsableCommand {
                 if !ids.isEmpty {
                     var options = components.pipelineOptions()
                     options.ids = ids
-                    let summary = try await ProcessRunner(output: output).run(pipeline, options: options)
+                    let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
                     failed = failed || summary.failedCount > 0
                 }
             }
@@ -80,7 +82,7 @@ struct Upload: AsyncParsableCommand {
     }
 
     static func print(_ result: UploadResult, to output: Output) async {
-        if await output.json {
+        if output.json {
             await output.result(json: UploadResultJSON(result))
             return
         }

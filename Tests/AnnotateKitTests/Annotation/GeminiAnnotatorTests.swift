@@ -1,7 +1,14 @@
+@testable import AnnotateAnnotators
+@testable import AnnotateCore
+@testable import AnnotateHTTPClient
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+@testable import AnnotatePipeline
+@testable import AnnotateStorage
 import Foundation
 import Logging
 import Testing
-@testable import AnnotateKit
 
 /// The Gemini client against a fake that checks every request as the real API would.
 @Suite struct GeminiAnnotatorTests {
@@ -168,7 +175,7 @@ import Testing
         let directory = try Fixtures.temporaryDirectory("ai")
         let metadata = try SQLiteMetadataStore(path: directory.appendingPathComponent("annotate.db").path)
         let store = try FileObjectStore(root: directory.appendingPathComponent("objects"))
-        let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, logger: .quiet)
+        let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: .quiet)
         var ids: [Int64] = []
         for name in names {
             ids.append(try #require(try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent(name).path, origin: .named)).id))

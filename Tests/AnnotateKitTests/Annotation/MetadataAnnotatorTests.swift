@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateImaging
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 @Suite struct MetadataAnnotatorTests {
     let annotator: MetadataAnnotator

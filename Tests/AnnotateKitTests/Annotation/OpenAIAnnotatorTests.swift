@@ -1,6 +1,9 @@
+@testable import AnnotateAnnotators
+@testable import AnnotateCore
+@testable import AnnotateHTTPClient
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 @Suite struct OpenAIAnnotatorTests {
     static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(10), baseURL: String? = nil) -> OpenAIAnnotator {

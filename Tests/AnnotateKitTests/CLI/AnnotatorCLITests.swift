@@ -1,6 +1,7 @@
+@testable import AnnotateAnnotators
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// The AI annotators through the built binary, against the fake Gemini on loopback.
 @Suite struct AnnotatorCLITests {

@@ -1,6 +1,7 @@
+@testable import AnnotateImaging
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// The generated hostile corpus through the binary: every file is rejected or fails with a reason,
 /// nothing crashes, memory stays bounded, and hostile file names never reach a key or a terminal.

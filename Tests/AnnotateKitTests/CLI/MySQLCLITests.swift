@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 import Foundation
 import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif

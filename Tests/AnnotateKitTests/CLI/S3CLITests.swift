@@ -1,9 +1,10 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 import Foundation
 import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,5 +76,25 @@ import Glibc
         #expect(result.status == 130)
         let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
         #expect(record["annotation_status"] as? String == "pending")
+    }
+
+    @Test func aSecondSignalQuitsAtOnceWithoutWaitingForTheGrace() throws {
+        let fake = try FakeGemini(script: [.slow(30)])
+        var gemini = binary
+        gemini.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL]
+        #expect(try gemini.run(["upload", Fixtures.samples.appendingPathComponent("astronaut.jpg").path]).status == 0)
+        let worker = gemini.start(["process", "--watch", "--json", "--only", "annotation", "--grace", "60s"])
+        let deadline = Date().addingTimeInterval(20)
+        while fake.requests < 1 && Date() < deadline { usleep(20_000) }
+        kill(worker.process.processIdentifier, SIGINT)
+        // The first signal is heard (its notice printed) before the second is sent.
+        let heard = Date().addingTimeInterval(10)
+        while !((try? String(contentsOf: worker.stderr, encoding: .utf8)) ?? "").contains("signal again") && Date() < heard { usleep(20_000) }
+        let signalled = Date()
+        kill(worker.process.processIdentifier, SIGINT)
+        let result = worker.finish()
+        #expect(Date().timeIntervalSince(signalled) < 5, "the second signal does not wait out the 60 s grace")
+        #expect(result.status == 128 + SIGINT, "\(result.stderr)")
+        #expect(result.stderr.contains("signal again to quit at once"))
     }
 }

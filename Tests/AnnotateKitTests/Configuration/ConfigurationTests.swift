@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotatePipeline
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 @Suite struct ConfigurationTests {
     let environment = ["HOME": "/home/u"]

@@ -1,7 +1,13 @@
+@testable import AnnotateCore
+@testable import AnnotateExport
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+@testable import AnnotatePipeline
+@testable import AnnotateStorage
 import Foundation
 import Logging
 import Testing
-@testable import AnnotateKit
 
 @Suite struct GalleryExportTests {
     static let hostileName = "<img src=x onerror=alert(1)>.jpg"
@@ -12,7 +18,7 @@ import Testing
         let directory = try Fixtures.temporaryDirectory("export")
         let metadata = try SQLiteMetadataStore(path: directory.appendingPathComponent("annotate.db").path)
         let store = try FileObjectStore(root: directory.appendingPathComponent("objects"))
-        let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, logger: Logger.quiet)
+        let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: Logger.quiet)
         let hostile = directory.appendingPathComponent(Self.hostileName)
         try Fixtures.sample("coffee-cup.webp").write(to: hostile)
         let id = try #require(try await uploader.upload(UploadCandidate(path: hostile.path, origin: .named)).id)

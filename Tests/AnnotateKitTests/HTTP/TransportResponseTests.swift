@@ -1,6 +1,8 @@
+@testable import AnnotateAnnotators
+@testable import AnnotateCore
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// What a server's headers may say, hostile ones included: a delay to honour, never a crash.
 @Suite struct TransportResponseTests {

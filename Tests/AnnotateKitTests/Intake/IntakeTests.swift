@@ -1,6 +1,11 @@
+@testable import AnnotateCore
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+@testable import AnnotatePipeline
+@testable import AnnotateStorage
 import Foundation
 import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,7 +97,7 @@ import Glibc
         let directory = try Fixtures.temporaryDirectory("upload")
         let metadata = try SQLiteMetadataStore(path: directory.appendingPathComponent("db.sqlite").path)
         let store = try FileObjectStore(root: directory.appendingPathComponent("objects"))
-        return (Uploader(metadata: metadata, store: store, limits: limits, logger: .quiet), metadata, store)
+        return (Uploader(metadata: metadata, store: store, limits: limits, headers: try VipsHeaderReader(), logger: .quiet), metadata, store)
     }
 
     @Test func uploadsOnceAndRecognisesTheSameBytesAgain() async throws {

@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotatePipeline
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// Property tests over many generated inputs — the bounded fuzzing CI runs: type sniffing, file-name
 /// sanitising and S3 event parsing must never crash and must keep their promises, whatever the bytes.

@@ -1,6 +1,7 @@
+@testable import AnnotateKit
+@testable import AnnotatePipeline
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// S3 event notifications in both shapes (../shared/docs/api-facts.md §3).
 @Suite struct S3EventTests {

@@ -1,7 +1,9 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 import Foundation
 import GRDB
 import Testing
-@testable import AnnotateKit
 
 /// The suites that use the shared MariaDB test server. One of them restarts the server mid-run,
 /// so they run one at a time (nested suites inherit `.serialized`).

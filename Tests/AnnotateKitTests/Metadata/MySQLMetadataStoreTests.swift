@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 extension MariaDBServerSuites {
     /// What only the MySQL/MariaDB backend has: its URL, migrations without transactional DDL, a

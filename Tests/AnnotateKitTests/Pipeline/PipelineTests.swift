@@ -1,7 +1,12 @@
+@testable import AnnotateCore
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+@testable import AnnotatePipeline
+@testable import AnnotateStorage
 import Foundation
 import Logging
 import Testing
-@testable import AnnotateKit
 
 /// The metadata annotator with scripted transient failures first: exercises the pipeline's retry
 /// path (our own protocol, no remote API involved).
@@ -45,7 +50,7 @@ struct FlakyAnnotator: Annotator {
         let metadata = try SQLiteMetadataStore(path: directory.appendingPathComponent("annotate.db").path)
         let store = try FileObjectStore(root: directory.appendingPathComponent("objects"))
         return Setup(metadata: metadata, store: store,
-                     uploader: Uploader(metadata: metadata, store: store, limits: .defaults, logger: Logger.quiet))
+                     uploader: Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: Logger.quiet))
     }
 
     func options(_ change: (inout PipelineOptions) -> Void = { _ in }) -> PipelineOptions {

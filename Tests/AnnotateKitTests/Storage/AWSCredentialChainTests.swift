@@ -1,6 +1,8 @@
+@testable import AnnotateHTTPClient
+@testable import AnnotateKit
+@testable import AnnotateStorage
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// The credential chain in the SDKs' order, each provider against a fake of its own endpoint on
 /// loopback (never the real metadata addresses).

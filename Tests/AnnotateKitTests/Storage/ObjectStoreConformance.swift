@@ -1,9 +1,11 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateStorage
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-@testable import AnnotateKit
 
 /// What every `ObjectStore` must do; each implementation's suite runs these.
 enum ObjectStoreConformance {

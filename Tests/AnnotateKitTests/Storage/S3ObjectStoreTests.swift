@@ -1,9 +1,12 @@
+@testable import AnnotateCore
+@testable import AnnotateHTTPClient
+@testable import AnnotateKit
+@testable import AnnotateStorage
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-@testable import AnnotateKit
 
 /// The suites that use the shared S3 test server. One of them stops the server mid-run, so they
 /// run one at a time (nested suites inherit `.serialized`).

@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateStorage
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// The official AWS Signature V4 examples for S3, reproduced bit for bit
 /// (../shared/docs/api-facts.md §2.2).

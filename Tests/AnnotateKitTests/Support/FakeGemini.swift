@@ -1,5 +1,6 @@
-import Foundation
+@testable import AnnotateImaging
 @testable import AnnotateKit
+import Foundation
 
 /// A fake of Gemini's `generateContent` on loopback. Every request is checked as the real API
 /// would (and more strictly where the contract asks), then answered from a script.

@@ -1,5 +1,6 @@
-import Foundation
+@testable import AnnotateImaging
 @testable import AnnotateKit
+import Foundation
 
 /// A fake OpenAI-compatible `chat/completions` server on loopback, checking requests as a
 /// vision server would: bearer key when one is configured, model, a text part and an

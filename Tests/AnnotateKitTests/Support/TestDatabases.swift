@@ -1,10 +1,12 @@
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 import Foundation
+import Logging
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
-import Testing
-@testable import AnnotateKit
 
 /// The backends every `MetadataStore` check runs on.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {

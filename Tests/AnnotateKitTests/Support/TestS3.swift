@@ -1,6 +1,9 @@
+@testable import AnnotateCore
+@testable import AnnotateHTTPClient
+@testable import AnnotateKit
+@testable import AnnotateStorage
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 /// The S3-compatible server the suite runs against (SeaweedFS, started by
 /// scripts/test-services.sh; `make test` exports its address and keys). Without it the S3 tests

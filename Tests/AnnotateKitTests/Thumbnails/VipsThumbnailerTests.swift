@@ -1,6 +1,8 @@
+@testable import AnnotateCore
+@testable import AnnotateImaging
+@testable import AnnotateKit
 import Foundation
 import Testing
-@testable import AnnotateKit
 
 @Suite struct VipsThumbnailerTests {
     @Test(arguments: Array(Fixtures.expectedThumbnailSizes.keys).sorted())
@@ -93,7 +95,7 @@ import Testing
 @Suite struct PreviewTests {
     @Test func previewAndThumbnailComeFromOneDecodeAndThePreviewFitsItsBudget() throws {
         let photo = try Fixtures.sample("mountains-picos.jpg")
-        let unconstrained = try #require(try Vips.render(photo, spec: nil, previewSide: 768, previewMaxBytes: 0).preview)
+        let unconstrained = try #require(try Vips.render(photo, spec: nil, previewSide: 768, previewMaxBytes: nil).preview)
         #expect(unconstrained.count > 40_000)
         let rendering = try Vips.render(photo, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: 40_000)
         let preview = try #require(rendering.preview)
@@ -109,7 +111,7 @@ import Testing
     @Test(arguments: [("dandelions.jpg", 160, 90), ("coffee-cup.webp", 300, 200), ("cat-chelsea.png", 300, 200),
                       ("sunset-exif8.jpg", 256, 170)])
     func previewsFitTheirBoundAtTheDecodersScale(_ name: String, _ width: Int, _ height: Int) throws {
-        let rendering = try Vips.render(try Fixtures.sample(name), spec: nil, previewSide: 300, previewMaxBytes: 0)
+        let rendering = try Vips.render(try Fixtures.sample(name), spec: nil, previewSide: 300, previewMaxBytes: nil)
         let header = try Vips.probe(try #require(rendering.preview))
         #expect(header.width == width && header.height == height, "\(name): \(header.width)×\(header.height)")
         #expect(max(header.width, header.height) > 150)
@@ -123,7 +125,7 @@ import Testing
                                     "svg-named.jpg", "polyglot-html.jpg", "empty.png"]
         var previewed: Set<String> = []
         for (name, data) in try HostileCorpus.files() where !refusedAtUpload.contains(name) {
-            guard let preview = try? Vips.render(data, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: 0).preview else { continue }
+            guard let preview = try? Vips.render(data, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: nil).preview else { continue }
             let header = try Vips.probe(preview)
             #expect(max(header.width, header.height) <= 768 && header.loader?.hasPrefix("jpegload") == true, "\(name)")
             previewed.insert(name)

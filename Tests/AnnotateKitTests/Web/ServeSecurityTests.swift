@@ -1,7 +1,8 @@
+@testable import AnnotateKit
+@testable import AnnotateWeb
 import Foundation
 import HTTPTypes
 import Testing
-@testable import AnnotateKit
 #if canImport(Glibc)
 import Glibc
 #endif

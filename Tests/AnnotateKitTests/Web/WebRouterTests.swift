@@ -1,8 +1,12 @@
+@testable import AnnotateCore
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotatePipeline
+@testable import AnnotateWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-@testable import AnnotateKit
 
 /// Every route through Hummingbird's router test harness: status codes, headers, bodies and errors.
 @Suite struct WebRouterTests {

@@ -1,8 +1,9 @@
+@testable import AnnotateImaging
+@testable import AnnotateKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-@testable import AnnotateKit
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

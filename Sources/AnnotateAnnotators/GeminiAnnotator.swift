@@ -1,0 +1,121 @@
+import AnnotateCore
+import Foundation
+import Logging
+
+/// Annotates with Google's Gemini API (`generateContent`): sends an upright JPEG preview inline
+/// with the prompt, asks for structured JSON `{caption, tags}`, and records model, prompt hash
+/// and token usage. The key travels only in the `x-goog-api-key` header.
+public struct GeminiAnnotator: RemoteAnnotator {
+    /// The key, endpoint and common settings of a Gemini annotator.
+    public struct Settings: Sendable {
+        /// `GEMINI_API_KEY` (or `GOOGLE_API_KEY`).
+        public var apiKey: Secret
+        /// `https://generativelanguage.googleapis.com`, or `GEMINI_BASE_URL`.
+        public var baseURL: URL
+        /// Model, prompt, temperature, timeout and preview size.
+        public var common: RemoteAnnotatorSettings
+
+        /// Settings for `baseURL` (Google's, or a compatible server's).
+        public init(apiKey: Secret, baseURL: URL, common: RemoteAnnotatorSettings) {
+            self.apiKey = apiKey
+            self.baseURL = baseURL
+            self.common = common
+        }
+    }
+
+    /// Google's Generative Language API.
+    public static let defaultBaseURL = URL(string: "https://generativelanguage.googleapis.com")!
+    /// The model used when none is configured (the original deployment's).
+    public static let defaultModel = "gemini-2.5-flash-lite"
+
+    let settings: Settings
+    let exchange: RemoteExchange
+    var common: RemoteAnnotatorSettings { settings.common }
+
+    /// An annotator sending through `transport`, paced by `pacer` when `--rate` is set.
+    public init(settings: Settings, transport: any HTTPTransport, pacer: RequestPacer?, logger: Logger) {
+        self.settings = settings
+        exchange = RemoteExchange(service: "the Gemini API", transport: transport, pacer: pacer, logger: logger)
+    }
+
+    /// `…/v1beta/models/{model}:generateContent`.
+    var endpoint: URL { Self.modelURL(baseURL: settings.baseURL, model: model, method: "generateContent") }
+
+    /// `…/v1beta/models/{model}`, or one of its methods (`…:generateContent`): the one place the
+    /// model's URL is made, for annotation and for doctor's check alike. A `models/` prefix in the
+    /// setting is accepted.
+    public static func modelURL(baseURL: URL, model: String, method: String? = nil) -> URL {
+        let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
+        return baseURL.appendingPathComponent("v1beta/models/\(name)" + (method.map { ":\($0)" } ?? ""))
+    }
+
+    /// Sends the preview and prompt to `generateContent` and checks the answer.
+    public func annotate(_ image: AnnotationInput) async throws -> Annotation {
+        let upload = image.upload
+        let body = GeminiWire.Request(
+            contents: [.init(role: "user", parts: [
+                .init(inlineData: .init(mimeType: upload.mimeType, data: upload.data.base64EncodedString())),
+                .init(text: common.prompt),
+            ])],
+            generationConfig: .init(responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
+                                    temperature: common.temperature))
+        let request = TransportRequest(
+            method: "POST", url: endpoint,
+            headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
+            body: try JSONEncoder().encode(body), timeout: common.timeout)
+        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+    }
+
+    func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
+        guard response.status == 200 else { throw failure(response) }
+        guard let answer = try? JSONDecoder().decode(GeminiWire.Response.self, from: response.body) else {
+            throw .permanent("malformed response from Gemini: \(AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self)))")
+        }
+        guard let candidate = answer.candidates?.first else {
+            if let reason = answer.promptFeedback?.blockReason {
+                throw .permanent("Gemini blocked the request (blockReason \(reason))")
+            }
+            throw .permanent("Gemini returned no candidates")
+        }
+        let text = (candidate.content?.parts ?? []).filter { $0.thought != true }.compactMap(\.text).joined()
+        switch candidate.finishReason ?? "STOP" {
+        case "STOP":
+            break
+        case "MAX_TOKENS" where text.isEmpty:
+            throw .permanent("Gemini stopped at its token limit (finishReason MAX_TOKENS) before writing an answer")
+        case "MAX_TOKENS":
+            break
+        case let reason:
+            throw .permanent("Gemini declined to answer (finishReason \(reason))\(candidate.finishMessage.map { ": \($0)" } ?? "")")
+        }
+        let parsed = try AnnotationAnswer.parse(text)
+        return Annotation(caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
+                          tokens: answer.usageMetadata?.totalTokenCount)
+    }
+
+    /// Sorts an HTTP error by what to do: retry (429 per minute, 5xx), stop (daily quota), fail (the rest).
+    func failure(_ response: TransportResponse) -> AnnotationError {
+        let body = try? JSONDecoder().decode(GeminiWire.ErrorBody.self, from: response.body)
+        let message = body?.error.message ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
+        let status = body?.error.status.map { " \($0)" } ?? ""
+        let details = body?.error.details ?? []
+        let said = "Gemini answered HTTP \(response.status)\(status): \(message)"
+        switch response.status {
+        case 429:
+            let quotaIDs = details.flatMap { $0.violations ?? [] }.compactMap(\.quotaId)
+            if let daily = quotaIDs.first(where: { $0.contains("PerDay") }) {
+                return .stopRun("the Gemini daily quota is used up (\(daily)); it resets at midnight Pacific time")
+            }
+            let retryInfo = details.compactMap { GeminiWire.duration($0.retryDelay) }.first
+            return .transient(said, retryAfter: retryInfo ?? response.retryAfter)
+        case 500, 502, 503, 504:
+            return .transient(said, retryAfter: response.retryAfter)
+        case 404:
+            return .permanent("\(said) — the model \(model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
+        case 400 where details.contains(where: { $0.reason == "API_KEY_INVALID" }):
+            return .permanent("\(said) — check GEMINI_API_KEY")
+        default:
+            return .permanent(said)
+        }
+    }
+}

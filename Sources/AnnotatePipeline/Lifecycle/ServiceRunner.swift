@@ -1,0 +1,34 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How every long-running mode runs (`serve`, `process`, `process --watch`): its services in one
+/// `ServiceGroup`. The first SIGTERM or SIGINT starts a graceful shutdown — services stop one at a
+/// time, last first, each finishing or releasing its work — and a second quits at once.
+public enum ServiceRunner {
+    /// What the first signal prints (on standard error, so JSON output stays clean).
+    static let notice = "annotate: stopping: finishing the work in flight (signal again to quit at once)\n"
+
+    /// Runs `services` until they end or a signal stops them; rethrows the first service error.
+    public static func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                var stopping = false
+                for await signal in signals {
+                    // A second signal means "now": nothing more is recorded, and leases expire.
+                    if stopping { _exit(128 + signal.rawValue) }
+                    stopping = true
+                    _ = notice.withCString { write(2, $0, strlen($0)) }
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            defer { tasks.cancelAll() }
+            try await group.run()
+        }
+    }
+}

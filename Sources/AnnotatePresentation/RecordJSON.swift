@@ -1,0 +1,109 @@
+import AnnotateCore
+import Foundation
+
+/// The contract's JSON shape of one record: `status --json` with ids, `gallery.json`, and the API.
+/// Every key is always present (null when unknown), so scripts can rely on the shape.
+public struct RecordJSON: Encodable, Sendable {
+    /// The record shown.
+    public let record: ImageRecord
+
+    /// The JSON of `record`.
+    public init(_ record: ImageRecord) { self.record = record }
+
+    enum Keys: String, CodingKey {
+        case id, filename, sha256, content_type, size, width, height, annotation, tags, model
+        case annotation_status, annotation_error, annotation_error_class, thumbnail_status, thumbnail_error, thumbnail_error_class
+        case s3_key_original, s3_key_thumbnail, attempts, tokens, uploaded_at, updated_at
+    }
+
+    /// The contract's record shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(record.id, forKey: .id)
+        try c.encode(record.filename, forKey: .filename)
+        try c.encode(record.sha256, forKey: .sha256)
+        try c.encode(record.contentType, forKey: .content_type)
+        try c.encode(record.size, forKey: .size)
+        try c.encode(record.width, forKey: .width)
+        try c.encode(record.height, forKey: .height)
+        try c.encode(record.annotation, forKey: .annotation)
+        try c.encode(record.tags, forKey: .tags)
+        try c.encode(record.model, forKey: .model)
+        try c.encode(record.annotationStatus, forKey: .annotation_status)
+        try c.encode(record.annotationError, forKey: .annotation_error)
+        try c.encode(record.annotationErrorClass, forKey: .annotation_error_class)
+        try c.encode(record.thumbnailStatus, forKey: .thumbnail_status)
+        try c.encode(record.thumbnailError, forKey: .thumbnail_error)
+        try c.encode(record.thumbnailErrorClass, forKey: .thumbnail_error_class)
+        try c.encode(record.originalKey, forKey: .s3_key_original)
+        try c.encode(record.thumbnailKey, forKey: .s3_key_thumbnail)
+        try c.encode(["annotation": record.annotationAttempts, "thumbnail": record.thumbnailAttempts], forKey: .attempts)
+        try c.encode(record.tokens, forKey: .tokens)
+        try c.encode(Timestamp.iso8601(record.uploadedAt), forKey: .uploaded_at)
+        try c.encode(Timestamp.iso8601(record.updatedAt), forKey: .updated_at)
+    }
+}
+
+/// One-line JSON for `--json` output: sorted keys, no escaped slashes.
+public enum JSONLine {
+    /// Encodes `value` as a single line.
+    public static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The contract's `status --json` summary object.
+public struct SummaryJSON: Encodable, Sendable {
+    /// The counts.
+    public let summary: StatusSummary
+    /// The latest failures, newest first.
+    public let failures: [ImageRecord]
+
+    /// The JSON of `summary` and `failures`.
+    public init(summary: StatusSummary, failures: [ImageRecord]) {
+        self.summary = summary
+        self.failures = failures
+    }
+
+    enum Keys: String, CodingKey { case total, annotation, thumbnail, tokens, failures }
+
+    struct Failure: Encodable {
+        let id: Int64
+        let filename: String
+        let annotation_error: String?
+        let thumbnail_error: String?
+        let updated_at: String
+        enum CodingKeys: String, CodingKey { case id, filename, annotation_error, thumbnail_error, updated_at }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(filename, forKey: .filename)
+            try c.encode(annotation_error, forKey: .annotation_error)
+            try c.encode(thumbnail_error, forKey: .thumbnail_error)
+            try c.encode(updated_at, forKey: .updated_at)
+        }
+    }
+
+    /// The contract's summary shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(summary.total, forKey: .total)
+        try c.encode(Self.counts(summary.annotation), forKey: .annotation)
+        try c.encode(Self.counts(summary.thumbnail), forKey: .thumbnail)
+        try c.encode(summary.tokens, forKey: .tokens)
+        try c.encode(failures.map {
+            Failure(id: $0.id, filename: $0.filename,
+                    annotation_error: $0.annotationStatus == .failed ? $0.annotationError : nil,
+                    thumbnail_error: $0.thumbnailStatus == .failed ? $0.thumbnailError : nil,
+                    updated_at: Timestamp.iso8601($0.updatedAt))
+        }, forKey: .failures)
+    }
+
+    /// Every status word present, zero when none.
+    static func counts(_ counts: [TaskStatus: Int]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+    }
+}
