@@ -7,10 +7,12 @@ let package = Package(
     products: [
         .executable(name: "annotate", targets: ["annotate-cli"]),
         // Everything a program embedding annotate needs: the layers and the composition root.
-        .library(name: "AnnotateKit", targets: [
-            "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
-            "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateKit",
-        ]),
+        .library(
+            name: "AnnotateKit",
+            targets: [
+                "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
+                "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateKit",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

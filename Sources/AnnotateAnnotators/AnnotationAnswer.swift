@@ -33,7 +33,8 @@ enum AnnotationAnswer {
                 .joined(separator: "\n").replacingOccurrences(of: "```", with: "")
         }
         guard let data = body.data(using: .utf8),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else {
             throw .permanent("the model's answer is not the requested JSON: \(preview(text))")
         }
         let rawCaption = (object["caption"] ?? object["description"]) as? String ?? ""
@@ -83,7 +84,8 @@ enum AnnotationAnswer {
     /// last characters are removed only when they are one pair that encloses everything between.
     static func unwrappingQuotes(_ text: String) -> String {
         guard text.count >= 2, let first = text.first, let last = text.last,
-              let pair = quotePairs.first(where: { $0.open == first && $0.close == last }) else { return text }
+            let pair = quotePairs.first(where: { $0.open == first && $0.close == last })
+        else { return text }
         let inner = text.dropFirst().dropLast()
         if pair.open == pair.close {
             guard !inner.contains(pair.open) else { return text }

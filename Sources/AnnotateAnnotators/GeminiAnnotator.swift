@@ -53,12 +53,17 @@ public struct GeminiAnnotator: RemoteAnnotator {
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {
         let upload = image.upload
         let body = GeminiWire.Request(
-            contents: [.init(role: "user", parts: [
-                .init(inlineData: .init(mimeType: upload.mimeType, data: upload.data.base64EncodedString())),
-                .init(text: common.prompt),
-            ])],
-            generationConfig: .init(responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
-                                    temperature: common.temperature))
+            contents: [
+                .init(
+                    role: "user",
+                    parts: [
+                        .init(inlineData: .init(mimeType: upload.mimeType, data: upload.data.base64EncodedString())),
+                        .init(text: common.prompt),
+                    ])
+            ],
+            generationConfig: .init(
+                responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
+                temperature: common.temperature))
         let request = TransportRequest(
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
@@ -89,8 +94,9 @@ public struct GeminiAnnotator: RemoteAnnotator {
             throw .permanent("Gemini declined to answer (finishReason \(reason))\(candidate.finishMessage.map { ": \($0)" } ?? "")")
         }
         let parsed = try AnnotationAnswer.parse(text)
-        return Annotation(caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
-                          tokens: answer.usageMetadata?.totalTokenCount)
+        return Annotation(
+            caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
+            tokens: answer.usageMetadata?.totalTokenCount)
     }
 
     /// Sorts an HTTP error by what to do: retry (429 per minute, 5xx), stop (daily quota), fail (the rest).
@@ -111,7 +117,8 @@ public struct GeminiAnnotator: RemoteAnnotator {
         case 500, 502, 503, 504:
             return .transient(said, retryAfter: response.retryAfter)
         case 404:
-            return .permanent("\(said) — the model \(model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
+            return .permanent(
+                "\(said) — the model \(model.debugDescription) may be retired; set --model or GEMINI_MODEL_NAME (e.g. \(Self.defaultModel))")
         case 400 where details.contains(where: { $0.reason == "API_KEY_INVALID" }):
             return .permanent("\(said) — check GEMINI_API_KEY")
         default:

@@ -3,12 +3,18 @@ import Foundation
 /// Gemini `generateContent` JSON (REST, proto3 JSON mapping: camelCase out, camelCase back).
 enum GeminiWire {
     struct Request: Encodable {
-        struct Content: Encodable { let role: String; let parts: [Part] }
+        struct Content: Encodable {
+            let role: String
+            let parts: [Part]
+        }
         struct Part: Encodable {
             var inlineData: InlineData? = nil
             var text: String? = nil
         }
-        struct InlineData: Encodable { let mimeType: String; let data: String }
+        struct InlineData: Encodable {
+            let mimeType: String
+            let data: String
+        }
         struct GenerationConfig: Encodable {
             let responseMimeType: String
             let responseSchema: Schema
@@ -20,7 +26,9 @@ enum GeminiWire {
             let items: Schema?
             let required: [String]?
             let propertyOrdering: [String]?
-            init(type: String, properties: [String: Schema]? = nil, items: Schema? = nil, required: [String]? = nil, propertyOrdering: [String]? = nil) {
+            init(
+                type: String, properties: [String: Schema]? = nil, items: Schema? = nil, required: [String]? = nil, propertyOrdering: [String]? = nil
+            ) {
                 self.type = type
                 self.properties = properties
                 self.items = items

@@ -37,7 +37,10 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     }
 
     struct Request: Encodable {
-        struct Message: Encodable { let role: String; let content: [Part] }
+        struct Message: Encodable {
+            let role: String
+            let content: [Part]
+        }
         struct Part: Encodable {
             let type: String
             var text: String? = nil
@@ -63,7 +66,10 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     }
 
     struct ErrorBody: Decodable {
-        struct Detail: Decodable { let message: String?; let type: String? }
+        struct Detail: Decodable {
+            let message: String?
+            let type: String?
+        }
         let error: Detail
     }
 
@@ -72,21 +78,27 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         let upload = image.upload
         let body = Request(
             model: model,
-            messages: [.init(role: "user", content: [
-                .init(type: "text", text: common.prompt),
-                .init(type: "image_url", image_url: .init(url: "data:\(upload.mimeType);base64,\(upload.data.base64EncodedString())")),
-            ])],
+            messages: [
+                .init(
+                    role: "user",
+                    content: [
+                        .init(type: "text", text: common.prompt),
+                        .init(type: "image_url", image_url: .init(url: "data:\(upload.mimeType);base64,\(upload.data.base64EncodedString())")),
+                    ])
+            ],
             response_format: .init(type: "json_object"), temperature: common.temperature)
         var headers = ["Content-Type": "application/json"]
         if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
-        let request = TransportRequest(method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
-                                  headers: headers, body: try JSONEncoder().encode(body), timeout: common.timeout)
+        let request = TransportRequest(
+            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
+            headers: headers, body: try JSONEncoder().encode(body), timeout: common.timeout)
         return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
     func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
         guard response.status == 200 else {
-            let message = (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error.message
+            let message =
+                (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error.message
                 ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
             let said = "the server answered HTTP \(response.status): \(message)"
             switch response.status {
@@ -109,7 +121,8 @@ public struct OpenAIAnnotator: RemoteAnnotator {
             break
         }
         let parsed = try AnnotationAnswer.parse(text)
-        return Annotation(caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
-                          tokens: answer.usage?.total_tokens)
+        return Annotation(
+            caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
+            tokens: answer.usage?.total_tokens)
     }
 }

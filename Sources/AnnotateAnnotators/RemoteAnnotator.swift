@@ -57,8 +57,10 @@ struct RemoteExchange: Sendable {
     let pacer: RequestPacer?
     let logger: Logger
 
-    func annotate(_ request: TransportRequest, key: Secret?,
-                  interpret: (TransportResponse) throws(AnnotationError) -> Annotation) async throws -> Annotation {
+    func annotate(
+        _ request: TransportRequest, key: Secret?,
+        interpret: (TransportResponse) throws(AnnotationError) -> Annotation
+    ) async throws -> Annotation {
         try await pacer?.waitForSlot()
         logger.debug("calling \(service)", metadata: ["request.bytes": "\(request.body.count)"])
         let response: TransportResponse

@@ -56,14 +56,18 @@ public struct GalleryExporter: Sendable {
         for record in records {
             switch links {
             case .copy:
-                let thumbnail = try await copy(record.thumbnailKey, from: thumbnails, to: directory, folder: "thumbnails",
-                                               id: record.id, missing: &missing)
-                let original = try await copy(record.originalKey, from: originals, to: directory, folder: "originals",
-                                              id: record.id, missing: &missing)
+                let thumbnail = try await copy(
+                    record.thumbnailKey, from: thumbnails, to: directory, folder: "thumbnails",
+                    id: record.id, missing: &missing)
+                let original = try await copy(
+                    record.originalKey, from: originals, to: directory, folder: "originals",
+                    id: record.id, missing: &missing)
                 files[record.id] = (thumbnail, original)
             case .presign(let expires):
-                files[record.id] = (try await presign(record.thumbnailKey, in: thumbnails, expires: expires),
-                                    try await presign(record.originalKey, in: originals, expires: expires))
+                files[record.id] = (
+                    try await presign(record.thumbnailKey, in: thumbnails, expires: expires),
+                    try await presign(record.originalKey, in: originals, expires: expires)
+                )
             }
         }
         let main: URL
@@ -72,7 +76,8 @@ public struct GalleryExporter: Sendable {
             main = try writeHTML(records, files: files, to: directory)
         case .json:
             main = directory.appendingPathComponent("gallery.json")
-            let document = GalleryJSON(images: records.map { ExportedRecord(record: $0, thumbnailFile: files[$0.id]?.thumbnail, originalFile: files[$0.id]?.original) })
+            let document = GalleryJSON(
+                images: records.map { ExportedRecord(record: $0, thumbnailFile: files[$0.id]?.thumbnail, originalFile: files[$0.id]?.original) })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(document).write(to: main, options: .atomic)
@@ -90,8 +95,10 @@ public struct GalleryExporter: Sendable {
     }
 
     /// Copies one object to `folder/<id>.<ext>`; returns the relative path, or nil when there is none.
-    private func copy(_ key: String?, from store: any ObjectStore, to directory: URL, folder: String, id: Int64,
-                      missing: inout [String]) async throws -> String? {
+    private func copy(
+        _ key: String?, from store: any ObjectStore, to directory: URL, folder: String, id: Int64,
+        missing: inout [String]
+    ) async throws -> String? {
         guard let key, let objectKey = try? ObjectKey(key) else { return nil }
         let data: Data
         do {
@@ -117,21 +124,24 @@ public struct GalleryExporter: Sendable {
         for (index, page) in pages.enumerated() {
             let number = index + 1
             let views = page.map { record in
-                GalleryImageView(record, pageURL: "images/\(record.id).html",
-                                 thumbnailURL: files[record.id]?.thumbnail, originalURL: files[record.id]?.original)
+                GalleryImageView(
+                    record, pageURL: "images/\(record.id).html",
+                    thumbnailURL: files[record.id]?.thumbnail, originalURL: files[record.id]?.original)
             }
-            let links = GalleryPageLinks(pageNumber: number, pageCount: pages.count,
-                                         previousURL: number > 1 ? pageFile(number - 1) : nil,
-                                         nextURL: number < pages.count ? pageFile(number + 1) : nil)
+            let links = GalleryPageLinks(
+                pageNumber: number, pageCount: pages.count,
+                previousURL: number > 1 ? pageFile(number - 1) : nil,
+                nextURL: number < pages.count ? pageFile(number + 1) : nil)
             try renderer.index(views, links: links, homeURL: "index.html", subtitle: subtitle)
                 .write(to: directory.appendingPathComponent(pageFile(number)), atomically: true, encoding: .utf8)
         }
         let imagesDirectory = directory.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: imagesDirectory, withIntermediateDirectories: true)
         for record in records {
-            let view = GalleryImageView(record, pageURL: "\(record.id).html",
-                                        thumbnailURL: files[record.id]?.thumbnail.map(Self.fromImagePage),
-                                        originalURL: files[record.id]?.original.map(Self.fromImagePage))
+            let view = GalleryImageView(
+                record, pageURL: "\(record.id).html",
+                thumbnailURL: files[record.id]?.thumbnail.map(Self.fromImagePage),
+                originalURL: files[record.id]?.original.map(Self.fromImagePage))
             try renderer.image(view, homeURL: "../index.html")
                 .write(to: imagesDirectory.appendingPathComponent("\(record.id).html"), atomically: true, encoding: .utf8)
         }
@@ -145,16 +155,20 @@ public struct GalleryExporter: Sendable {
 
     private func csv(_ records: [ImageRecord], files: [Int64: (thumbnail: String?, original: String?)]) -> String {
         var writer = CSVWriter()
-        writer.row(["id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
-                    "annotation_status", "annotation_error", "thumbnail_status", "thumbnail_error",
-                    "s3_key_original", "s3_key_thumbnail", "uploaded_at", "updated_at", "thumbnail_file", "original_file"])
+        writer.row([
+            "id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
+            "annotation_status", "annotation_error", "thumbnail_status", "thumbnail_error",
+            "s3_key_original", "s3_key_thumbnail", "uploaded_at", "updated_at", "thumbnail_file", "original_file",
+        ])
         for r in records {
-            writer.row([String(r.id), r.filename, r.sha256 ?? "", r.contentType ?? "", r.size.map(String.init) ?? "",
-                        r.width.map(String.init) ?? "", r.height.map(String.init) ?? "", r.annotation ?? "",
-                        r.tags.joined(separator: "; "), r.model ?? "", r.annotationStatus.rawValue, r.annotationError ?? "",
-                        r.thumbnailStatus.rawValue, r.thumbnailError ?? "", r.originalKey, r.thumbnailKey ?? "",
-                        Timestamp.iso8601(r.uploadedAt), Timestamp.iso8601(r.updatedAt),
-                        files[r.id]?.thumbnail ?? "", files[r.id]?.original ?? ""])
+            writer.row([
+                String(r.id), r.filename, r.sha256 ?? "", r.contentType ?? "", r.size.map(String.init) ?? "",
+                r.width.map(String.init) ?? "", r.height.map(String.init) ?? "", r.annotation ?? "",
+                r.tags.joined(separator: "; "), r.model ?? "", r.annotationStatus.rawValue, r.annotationError ?? "",
+                r.thumbnailStatus.rawValue, r.thumbnailError ?? "", r.originalKey, r.thumbnailKey ?? "",
+                Timestamp.iso8601(r.uploadedAt), Timestamp.iso8601(r.updatedAt),
+                files[r.id]?.thumbnail ?? "", files[r.id]?.original ?? "",
+            ])
         }
         return writer.text
     }

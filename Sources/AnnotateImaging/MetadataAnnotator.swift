@@ -74,7 +74,8 @@ public struct MetadataAnnotator: Annotator {
         for i in stride(from: 0, to: total * 3, by: 3) {
             counts[ColourNames.name(red: pixels.bytes[i], green: pixels.bytes[i + 1], blue: pixels.bytes[i + 2]), default: 0] += 1
         }
-        return counts
+        return
+            counts
             .filter { Double($0.value) / Double(total) >= 0.12 }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .prefix(3)

@@ -35,10 +35,14 @@ struct RenderPlan: Equatable, Sendable {
         if let previewSide, let header {
             let shrink = Self.loadShrink(longest: max(header.width, header.height), side: previewSide)
             let loader = header.loader ?? ""
-            preview = shrink == 1 ? .full
-                : loader.hasPrefix("jpegload") ? .jpeg(shrink: shrink)
-                : loader.hasPrefix("webpload") ? .webp(shrink: shrink)
-                : .full
+            preview =
+                shrink == 1
+                ? .full
+                : loader.hasPrefix("jpegload")
+                    ? .jpeg(shrink: shrink)
+                    : loader.hasPrefix("webpload")
+                        ? .webp(shrink: shrink)
+                        : .full
             previewQualities = Self.qualitySteps(from: previewQuality)
         } else {
             preview = nil

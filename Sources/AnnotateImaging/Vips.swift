@@ -81,8 +81,10 @@ public enum Vips {
     /// preview whose long side is at most `previewSide`, as a `RenderPlan` decides: the preview's
     /// quality is lowered until it fits `previewMaxBytes` (a request-size budget; nil for none), and a thumbnail
     /// that fits inside the preview is made from its pixels.
-    static func render(_ data: Data, spec: ThumbnailSpec?, previewSide: Int?, previewQuality: Int = 80,
-                       previewMaxBytes: Int? = Vips.previewBudget) throws -> Rendering {
+    static func render(
+        _ data: Data, spec: ThumbnailSpec?, previewSide: Int?, previewQuality: Int = 80,
+        previewMaxBytes: Int? = Vips.previewBudget
+    ) throws -> Rendering {
         try start()
         let header = previewSide == nil ? nil : try probe(data)
         let plan = RenderPlan(header: header, thumbnail: spec, previewSide: previewSide, previewQuality: previewQuality)
@@ -91,11 +93,12 @@ public enum Vips {
             var decoded: UnsafeMutableRawPointer?
             defer { if let decoded { cvips_unref(decoded) } }
             if let previewSide, let decode = plan.preview {
-                let (jpegShrink, webpShrink) = switch decode {
-                case .jpeg(let shrink): (shrink, 1)
-                case .webp(let shrink): (1, shrink)
-                case .full: (1, 1)
-                }
+                let (jpegShrink, webpShrink) =
+                    switch decode {
+                    case .jpeg(let shrink): (shrink, 1)
+                    case .webp(let shrink): (1, shrink)
+                    case .full: (1, 1)
+                    }
                 guard let image = cvips_decode_upright(raw.baseAddress, raw.count, Int32(jpegShrink), Int32(webpShrink), Int32(previewSide))
                 else { throw VipsError.take() }
                 decoded = image
@@ -106,11 +109,12 @@ public enum Vips {
                 }
             }
             if let spec {
-                let fitted = if plan.thumbnailFromPreview, let decoded {
-                    cvips_fit_image(decoded, Int32(spec.width), Int32(spec.height), spec.crop.cValue)
-                } else {
-                    cvips_fit_buffer(raw.baseAddress, raw.count, Int32(spec.width), Int32(spec.height), spec.crop.cValue)
-                }
+                let fitted =
+                    if plan.thumbnailFromPreview, let decoded {
+                        cvips_fit_image(decoded, Int32(spec.width), Int32(spec.height), spec.crop.cValue)
+                    } else {
+                        cvips_fit_buffer(raw.baseAddress, raw.count, Int32(spec.width), Int32(spec.height), spec.crop.cValue)
+                    }
                 guard let fitted else { throw VipsError.take() }
                 defer { cvips_unref(fitted) }
                 let encoded = try encode(fitted, format: spec.format, quality: spec.quality)
@@ -121,8 +125,11 @@ public enum Vips {
     }
 
     /// One encode of a decoded image.
-    private static func encode(_ image: UnsafeMutableRawPointer, format: ThumbnailFormat, quality: Int) throws
-        -> (data: Data, width: Int, height: Int) {
+    private static func encode(
+        _ image: UnsafeMutableRawPointer, format: ThumbnailFormat, quality: Int
+    ) throws
+        -> (data: Data, width: Int, height: Int)
+    {
         var out = cvips_encoded()
         guard cvips_encode_image(image, format.cValue, Int32(quality), &out) == 0, let bytes = out.data else { throw VipsError.take() }
         defer { cvips_free(bytes) }

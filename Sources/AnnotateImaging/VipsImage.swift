@@ -10,7 +10,8 @@ final class VipsImage {
 
     init?(header bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0,
-              let pointer = cvips_open_header(base, bytes.count) else { return nil }
+            let pointer = cvips_open_header(base, bytes.count)
+        else { return nil }
         self.pointer = pointer
     }
 

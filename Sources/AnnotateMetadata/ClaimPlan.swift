@@ -52,10 +52,11 @@ struct ClaimPlan: Sendable {
                 """
             }
         }
-        let sql = switch dialect {
-        case .mysql: parts.map { "(\($0))" }.joined(separator: " UNION ALL ")
-        case .sqlite: parts.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL ")
-        }
+        let sql =
+            switch dialect {
+            case .mysql: parts.map { "(\($0))" }.joined(separator: " UNION ALL ")
+            case .sqlite: parts.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL ")
+            }
         return (sql, parts.flatMap { _ in [.integer(nowMs)] + idArguments + [.integer(request.limit)] })
     }
 
@@ -91,26 +92,32 @@ struct ClaimPlan: Sendable {
     /// killing every worker after it. The class is assigned before the error: MySQL evaluates
     /// assignments left to right.
     func failOut(_ task: TaskKind, ids: [Int64]) -> Statement {
-        let reason = dialect.concat(["'gave up after '", "\(task)_attempts", "' attempts: '",
-                                     "COALESCE(\(task)_error, 'the worker stopped while processing it')"])
-        return ("""
+        let reason = dialect.concat([
+            "'gave up after '", "\(task)_attempts", "' attempts: '",
+            "COALESCE(\(task)_error, 'the worker stopped while processing it')",
+        ])
+        return (
+            """
             UPDATE images SET \(task)_status = 'failed',
                 \(task)_error_class = CASE WHEN \(task)_error IS NULL THEN 'limit' ELSE 'transient' END,
                 \(task)_error = \(reason),
                 \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
             WHERE id IN (\(SQLFragments.placeholders(ids.count))) AND \(task)_status IN ('pending', 'processing')
                 AND COALESCE(\(task)_lease_until, 0) <= ?
-            """, [.text(stamp)] + ids.map { .integer($0) } + [.integer(nowMs)])
+            """, [.text(stamp)] + ids.map { .integer($0) } + [.integer(nowMs)]
+        )
     }
 
     /// Leases tasks to this worker. (The candidates are locked, so the conditions only guard.)
     func lease(_ task: TaskKind, ids: [Int64]) -> Statement {
-        ("""
-        UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
-            \(task)_attempts = \(task)_attempts + 1, updated_at = ?
-        WHERE id IN (\(SQLFragments.placeholders(ids.count))) AND \(task)_status IN ('pending', 'processing')
-            AND COALESCE(\(task)_lease_until, 0) <= ?
-        """, [.text(request.worker), .integer(until), .text(stamp)] + ids.map { .integer($0) } + [.integer(nowMs)])
+        (
+            """
+            UPDATE images SET \(task)_status = 'processing', \(task)_lease_owner = ?, \(task)_lease_until = ?,
+                \(task)_attempts = \(task)_attempts + 1, updated_at = ?
+            WHERE id IN (\(SQLFragments.placeholders(ids.count))) AND \(task)_status IN ('pending', 'processing')
+                AND COALESCE(\(task)_lease_until, 0) <= ?
+            """, [.text(request.worker), .integer(until), .text(stamp)] + ids.map { .integer($0) } + [.integer(nowMs)]
+        )
     }
 
     /// The claim, run with the backend's statements inside its write transaction.
@@ -133,10 +140,12 @@ struct ClaimPlan: Sendable {
     }
 
     func readBack(_ candidates: [Int64]) -> Statement {
-        ("""
-        SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
-        FROM images WHERE id IN (\(SQLFragments.placeholders(candidates.count))) ORDER BY id
-        """, candidates.map { .integer($0) })
+        (
+            """
+            SELECT \(Schema.recordColumns), annotation_lease_owner, thumbnail_lease_owner
+            FROM images WHERE id IN (\(SQLFragments.placeholders(candidates.count))) ORDER BY id
+            """, candidates.map { .integer($0) }
+        )
     }
 
     /// The images whose tasks this claim leased. Only those: the worker may hold other tasks of
@@ -145,12 +154,13 @@ struct ClaimPlan: Sendable {
     func claimed(_ rows: [some RecordRow], leased selection: Selection) -> [ClaimedImage] {
         rows.compactMap { row in
             let record = ImageRecord(row: row)
-            let held = Set(tasks.filter { task in
-                // The two owners follow the record's columns, in readBack's order.
-                let owner = row.text(at: Schema.recordColumnCount + (task == .annotation ? 0 : 1))
-                return selection.leases[task]?.contains(record.id) == true
-                    && record.status(of: task) == .processing && owner == request.worker
-            })
+            let held = Set(
+                tasks.filter { task in
+                    // The two owners follow the record's columns, in readBack's order.
+                    let owner = row.text(at: Schema.recordColumnCount + (task == .annotation ? 0 : 1))
+                    return selection.leases[task]?.contains(record.id) == true
+                        && record.status(of: task) == .processing && owner == request.worker
+                })
             return held.isEmpty ? nil : ClaimedImage(record: record, tasks: held)
         }
     }

@@ -14,8 +14,10 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
             self = .mysql(try MySQLLocation(parsing: text.lowercased().hasPrefix("mariadb:") ? "mysql" + text.dropFirst(7) : text))
             return
         }
-        self = .sqlite(path: try LocationText.path(text, scheme: "sqlite", what: "database",
-                                                   example: "sqlite:PATH or mysql://USER:PASS@HOST[:PORT]/DB"))
+        self = .sqlite(
+            path: try LocationText.path(
+                text, scheme: "sqlite", what: "database",
+                example: "sqlite:PATH or mysql://USER:PASS@HOST[:PORT]/DB"))
     }
 
     /// Never shows a password.

@@ -42,10 +42,12 @@ struct ResetPlan {
     /// The UPDATE that gives one task of `ids` a fresh start.
     func update(_ entry: (task: TaskKind, condition: String, arguments: [SQLValue]), ids: [Int64], stamp: String) -> (String, [SQLValue]) {
         let task = entry.task
-        return ("""
+        return (
+            """
             UPDATE images SET \(task)_status = 'pending', \(task)_attempts = 0, \(task)_error = NULL, \(task)_error_class = NULL,
                 \(task)_lease_owner = NULL, \(task)_lease_until = NULL, updated_at = ?
             WHERE \(entry.condition) AND id IN (\(SQLFragments.placeholders(ids.count)))
-            """, [.text(stamp)] + entry.arguments + ids.map { .integer($0) })
+            """, [.text(stamp)] + entry.arguments + ids.map { .integer($0) }
+        )
     }
 }

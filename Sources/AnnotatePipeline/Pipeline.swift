@@ -62,8 +62,10 @@ public struct Pipeline: Sendable {
     let logger: Logger
 
     /// A pipeline over these parts.
-    public init(metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
-                annotator: any Annotator, thumbnailer: any Thumbnailer, logger: Logger) {
+    public init(
+        metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
+        annotator: any Annotator, thumbnailer: any Thumbnailer, logger: Logger
+    ) {
         self.metadata = metadata
         self.originals = originals
         self.thumbnails = thumbnails
@@ -76,7 +78,8 @@ public struct Pipeline: Sendable {
     /// Throws only when the database itself fails; per-image problems become reports.
     public func run(_ options: PipelineOptions, report: @escaping @Sendable (TaskReport) async -> Void) async throws -> RunSummary {
         let resetFrom: Set<TaskStatus> = options.reprocess ? [.failed, .completed] : (options.retryFailed ? [.failed] : [])
-        let stale = options.stale && options.tasks.contains(.annotation)
+        let stale =
+            options.stale && options.tasks.contains(.annotation)
             ? AnnotationProvenance(model: annotator.model, promptHash: annotator.promptHash) : nil
         if !resetFrom.isEmpty || stale != nil {
             let count = try await metadata.reset(
@@ -89,7 +92,10 @@ public struct Pipeline: Sendable {
             // grace period after a stop runs out first and everything still running is cancelled.
             let summary = try await withThrowingTaskGroup(of: RunSummary?.self) { group in
                 group.addTask { try await run.claimAndProcess() }
-                group.addTask { try await run.renewLeasesForever(); return nil }
+                group.addTask {
+                    try await run.renewLeasesForever()
+                    return nil
+                }
                 if let stop = options.stop {
                     group.addTask {
                         await stop.wait()
@@ -178,8 +184,9 @@ private struct Run: Sendable {
                     try Task.checkCancellation()
                     step = schedule.begin(stopping: options.stop?.isRequested ?? false)
                 case .claim(let limit, let ids):
-                    let request = ClaimRequest(worker: options.worker, tasks: options.tasks, ids: ids, limit: limit,
-                                               lease: options.lease, maxAttempts: options.maxAttempts)
+                    let request = ClaimRequest(
+                        worker: options.worker, tasks: options.tasks, ids: ids, limit: limit,
+                        lease: options.lease, maxAttempts: options.maxAttempts)
                     let images = try await metadata.claim(request, at: Date())
                     for image in images { group.addTask { try await process(image) } }
                     step = schedule.claimed(images.map(\.record.id))
@@ -237,7 +244,8 @@ private struct Run: Sendable {
         }
         let wantsThumbnail = image.tasks.contains(.thumbnail)
         let previewSide = image.tasks.contains(.annotation) ? pipeline.annotator.previewSide : nil
-        let rendering: Result<Rendering, Error> = wantsThumbnail || previewSide != nil
+        let rendering: Result<Rendering, Error> =
+            wantsThumbnail || previewSide != nil
             ? await Result(catchingAsync: {
                 try await thumbnailPermits.withPermit {
                     try await pipeline.thumbnailer.render(data, thumbnail: wantsThumbnail, previewSide: previewSide)
@@ -249,8 +257,10 @@ private struct Run: Sendable {
         return [try await annotation, try await thumbnail].compactMap { $0 }
     }
 
-    private func annotate(_ record: ImageRecord, _ data: Data, _ rendering: Result<Rendering, Error>,
-                          needsPreview: Bool) async throws -> TaskOutcomeReport {
+    private func annotate(
+        _ record: ImageRecord, _ data: Data, _ rendering: Result<Rendering, Error>,
+        needsPreview: Bool
+    ) async throws -> TaskOutcomeReport {
         let preview: Data?
         switch rendering {
         case .success(let rendered): preview = rendered.preview
@@ -304,8 +314,10 @@ private struct Run: Sendable {
     }
 
     /// Records the outcome (if this worker still holds the lease) and reports finished tasks.
-    private func finish(_ record: ImageRecord, _ task: TaskKind, _ result: TaskResult,
-                        elapsed: Duration? = nil) async throws -> TaskOutcomeReport {
+    private func finish(
+        _ record: ImageRecord, _ task: TaskKind, _ result: TaskResult,
+        elapsed: Duration? = nil
+    ) async throws -> TaskOutcomeReport {
         // Cancelled (the grace period after a stop ran out): record nothing; the run releases the
         // lease, so the task is simply pending again, its attempt not counted.
         try Task.checkCancellation()
@@ -321,8 +333,9 @@ private struct Run: Sendable {
         }
         let held = try await metadata.record(TaskOutcome(id: record.id, task: task, worker: options.worker, result: outcome), at: Date())
         guard held else {
-            logger.warning("lease lost before the task finished; another worker owns it now",
-                           metadata: ["image.id": "\(record.id)", "task": "\(task)"])
+            logger.warning(
+                "lease lost before the task finished; another worker owns it now",
+                metadata: ["image.id": "\(record.id)", "task": "\(task)"])
             return .leaseLost
         }
         let taskReport: TaskReport
@@ -332,8 +345,12 @@ private struct Run: Sendable {
         case .failed(let reason, _):
             taskReport = TaskReport(id: record.id, filename: record.filename, task: task, status: .failed, error: reason, elapsed: elapsed)
         case .retry(let reason, let notBefore):
-            logger.info("will retry", metadata: ["image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
-                                                 "after": "\(Timestamp.iso8601(notBefore))"])
+            logger.info(
+                "will retry",
+                metadata: [
+                    "image.id": "\(record.id)", "task": "\(task)", "reason": "\(reason)",
+                    "after": "\(Timestamp.iso8601(notBefore))",
+                ])
             return .retried
         case .released:
             return .released

@@ -38,8 +38,10 @@ extension RetryPolicy {
     /// What becomes of a task whose `attempts`-th attempt failed: another attempt after a
     /// backoff (transient, attempts left), or failed for good with the reason. A pure decision;
     /// the pipeline records what it says.
-    public func outcome(ofFailure reason: String, transient: Bool, serverHint: Duration? = nil,
-                        attempts: Int, maxAttempts: Int, now: Date) -> TaskOutcome.Result {
+    public func outcome(
+        ofFailure reason: String, transient: Bool, serverHint: Duration? = nil,
+        attempts: Int, maxAttempts: Int, now: Date
+    ) -> TaskOutcome.Result {
         guard transient else { return .failed(reason, .permanent) }
         guard attempts < maxAttempts else {
             return .failed(attempts > 1 ? "gave up after \(attempts) attempts: \(reason)" : reason, .transient)

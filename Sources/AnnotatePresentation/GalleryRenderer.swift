@@ -233,8 +233,10 @@ public struct GalleryRenderer: Sendable {
     }
 
     /// The upload form, with the outcome of the last upload when there is one.
-    public func upload(actionURL: String, limit: String, processing: Bool, notice: String?, results: [UploadResultView],
-                       homeURL: String) -> String {
+    public func upload(
+        actionURL: String, limit: String, processing: Bool, notice: String?, results: [UploadResultView],
+        homeURL: String
+    ) -> String {
         var context: [String: Any] = [
             "actionURL": actionURL, "limit": limit, "processing": processing, "hasResults": !results.isEmpty, "results": results,
         ]

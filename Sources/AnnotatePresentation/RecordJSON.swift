@@ -94,12 +94,14 @@ public struct SummaryJSON: Encodable, Sendable {
         try c.encode(Self.counts(summary.annotation), forKey: .annotation)
         try c.encode(Self.counts(summary.thumbnail), forKey: .thumbnail)
         try c.encode(summary.tokens, forKey: .tokens)
-        try c.encode(failures.map {
-            Failure(id: $0.id, filename: $0.filename,
+        try c.encode(
+            failures.map {
+                Failure(
+                    id: $0.id, filename: $0.filename,
                     annotation_error: $0.annotationStatus == .failed ? $0.annotationError : nil,
                     thumbnail_error: $0.thumbnailStatus == .failed ? $0.thumbnailError : nil,
                     updated_at: Timestamp.iso8601($0.updatedAt))
-        }, forKey: .failures)
+            }, forKey: .failures)
     }
 
     /// Every status word present, zero when none.

@@ -1,5 +1,6 @@
 import AnnotateCore
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,8 @@ public struct FileObjectStore: ObjectStore {
             // host-pid-uuid; the host may itself contain dashes, the uuid does too.
             let parts = name.split(separator: "-")
             guard parts.count > 6, let pid = Int32(parts[parts.count - 6]),
-                  parts[..<(parts.count - 6)].joined(separator: "-") == host else { continue }
+                parts[..<(parts.count - 6)].joined(separator: "-") == host
+            else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 unlink(incoming.appendingPathComponent(name).path)
             }
@@ -116,8 +118,9 @@ public struct FileObjectStore: ObjectStore {
     public func delete(_ key: ObjectKey) async throws {
         let url = fileURL(for: key)
         if unlink(url.path) != 0 && errno != ENOENT {
-            throw ObjectStoreError.io(operation: "delete", key: key.rawValue, store: displayName,
-                                      reason: String(cString: strerror(errno)))
+            throw ObjectStoreError.io(
+                operation: "delete", key: key.rawValue, store: displayName,
+                reason: String(cString: strerror(errno)))
         }
     }
 

@@ -49,7 +49,9 @@ public struct InProcessWorker: Service {
             do {
                 _ = try await pipeline.run(run) { report in
                     if report.task == .annotation, let elapsed = report.elapsed { metrics?.annotationFinished(after: elapsed) }
-                    var metadata: Logger.Metadata = ["image.id": "\(report.id)", "task": "\(report.task.rawValue)", "status": "\(report.status.rawValue)"]
+                    var metadata: Logger.Metadata = [
+                        "image.id": "\(report.id)", "task": "\(report.task.rawValue)", "status": "\(report.status.rawValue)",
+                    ]
                     if let error = report.error { metadata["error"] = "\(error)" }
                     logger.info("task finished", metadata: metadata)
                 }

@@ -22,7 +22,9 @@ struct MultipartUploadReader {
     /// The boundary from a `multipart/form-data` content type, or the reason there is none.
     static func boundary(contentType: String?) throws -> String {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else {
-            throw WebError(.unsupportedMediaType, "send the images as multipart/form-data (a file input in a form), not \(contentType ?? "a body without a Content-Type")")
+            throw WebError(
+                .unsupportedMediaType,
+                "send the images as multipart/form-data (a file input in a form), not \(contentType ?? "a body without a Content-Type")")
         }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -116,7 +118,8 @@ private struct PartWriter {
     /// Starts the part whose headers were just read.
     private mutating func open() throws {
         guard let disposition = headers.first(where: { $0.0.lowercased() == "content-disposition" })?.1,
-              let name = Self.fileName(disposition), !name.isEmpty else {
+            let name = Self.fileName(disposition), !name.isEmpty
+        else {
             skipping = true
             return
         }

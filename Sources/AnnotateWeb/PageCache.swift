@@ -31,8 +31,10 @@ struct CachedPage: Sendable {
         etag = "\"\(tag)\""
         gzipETag = "\"\(tag)-gz\""
         plainHeaders = [.contentType: contentType, .eTag: etag, .cacheControl: cacheControl, .vary: "Accept-Encoding"]
-        gzipHeaders = [.contentType: contentType, .eTag: gzipETag, .cacheControl: cacheControl, .vary: "Accept-Encoding",
-                       .contentEncoding: "gzip"]
+        gzipHeaders = [
+            .contentType: contentType, .eTag: gzipETag, .cacheControl: cacheControl, .vary: "Accept-Encoding",
+            .contentEncoding: "gzip",
+        ]
     }
 
     /// FNV-1a over the bytes: two different pages of one URL share it with odds of 2^-64.

@@ -30,8 +30,10 @@ public struct WebApp: Sendable {
     var healthTimeout: Duration = .seconds(3)
 
     /// The web front over these parts; `uploader` stores what `POST /upload` receives.
-    public init(metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
-                uploader: Uploader, settings: WebSettings, logger: Logger) throws {
+    public init(
+        metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
+        uploader: Uploader, settings: WebSettings, logger: Logger
+    ) throws {
         self.metadata = metadata
         self.originals = originals
         self.thumbnails = thumbnails
@@ -99,12 +101,14 @@ extension Response {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
         for part in parts { buffer.writeString(part) }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: buffer))
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: buffer))
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: JSONLine.encode(value) + "\n")))
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: JSONLine.encode(value) + "\n")))
     }
 
     static func redirect(to location: String, status: HTTPResponse.Status = .seeOther, cacheControl: String = "no-store") -> Response {
@@ -126,7 +130,7 @@ extension WebApp {
             try await ServiceRunner.run(services, logger: logger)
         } catch let error as WebServerError {
             throw error
-        } catch where "\(error)".contains("bind(") || "\(error)".lowercased().contains("address already in use") {
+        } catch  where "\(error)".contains("bind(") || "\(error)".lowercased().contains("address already in use") {
             throw WebServerError(address: "\(settings.host):\(settings.port)", reason: "\(error)")
         }
     }

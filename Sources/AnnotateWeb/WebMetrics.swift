@@ -26,8 +26,9 @@ final class WebMetrics: Sendable {
 
     init() {
         annotationLatency = registry.makeDurationHistogram(
-            descriptor: .init(namespace: "annotate", metricName: "annotation_duration", unitName: "seconds",
-                              helpText: "Time the annotation API took per image (this instance's worker)"),
+            descriptor: .init(
+                namespace: "annotate", metricName: "annotation_duration", unitName: "seconds",
+                helpText: "Time the annotation API took per image (this instance's worker)"),
             labels: [], buckets: Self.annotationBuckets)
     }
 
@@ -42,7 +43,8 @@ final class WebMetrics: Sendable {
                     labels: [("route", route), ("method", method), ("status", String(status))]),
                 latency: registry.makeDurationHistogram(
                     descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request"),
-                    labels: [("route", route)], buckets: Self.requestBuckets))
+                    labels: [("route", route)], buckets: Self.requestBuckets)
+            )
             known[key] = made
             return made
         }
@@ -67,9 +69,12 @@ final class WebMetrics: Sendable {
         }
         registry.makeGauge(descriptor: .init(namespace: "annotate", metricName: "images", unitName: "", helpText: "Image records"))
             .set(Double(summary.total))
-        registry.makeGauge(descriptor: .init(namespace: "annotate", metricName: "tokens_used", unitName: "",
-                                             helpText: "Annotation API tokens used by every record"))
-            .set(Double(summary.tokens))
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "annotate", metricName: "tokens_used", unitName: "",
+                helpText: "Annotation API tokens used by every record")
+        )
+        .set(Double(summary.tokens))
         return registry.emitToString()
     }
 }
@@ -82,8 +87,9 @@ struct RequestMetrics<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
-                        status: response.status.code, duration: ContinuousClock.now - start)
+        metrics.request(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+            status: response.status.code, duration: ContinuousClock.now - start)
         return response
     }
 }

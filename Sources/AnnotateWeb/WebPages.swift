@@ -21,9 +21,10 @@ struct WebPages: Sendable {
 
     /// The view of `record` with the media routes; a thumbnail link only once one exists.
     static func view(_ record: ImageRecord) -> GalleryImageView {
-        GalleryImageView(record, pageURL: "/images/\(record.id)",
-                         thumbnailURL: record.thumbnailStatus == .completed && record.thumbnailKey != nil ? "/media/\(record.id)/thumbnail" : nil,
-                         originalURL: "/media/\(record.id)/original")
+        GalleryImageView(
+            record, pageURL: "/images/\(record.id)",
+            thumbnailURL: record.thumbnailStatus == .completed && record.thumbnailKey != nil ? "/media/\(record.id)/thumbnail" : nil,
+            originalURL: "/media/\(record.id)/original")
     }
 
     func gallery(_ records: [ImageRecord], filter: String?, nextCursor: Int64?, isFirstPage: Bool) -> [String] {
@@ -33,8 +34,9 @@ struct WebPages: Sendable {
             previousURL: isFirstPage ? nil : "/gallery" + (filter.map { "?status=\($0)" } ?? ""),
             nextURL: nextCursor.map { "/gallery?before=\($0)\(statusQuery)" })
         let cards = records.map { record in self.cards.html(for: record) { renderer.card(Self.view(record)) } }
-        return renderer.indexParts(cards: cards, links: links, homeURL: "/gallery",
-                                   subtitle: filter.map { "\($0) images, newest first" } ?? "newest first")
+        return renderer.indexParts(
+            cards: cards, links: links, homeURL: "/gallery",
+            subtitle: filter.map { "\($0) images, newest first" } ?? "newest first")
     }
 
     func image(_ record: ImageRecord) -> String {
@@ -43,11 +45,13 @@ struct WebPages: Sendable {
 
     func upload(limitBytes: Int64, processing: Bool, notice: String? = nil, results: [UploadResult] = []) -> String {
         let views = results.map { result in
-            UploadResultView(file: result.file, status: result.status.rawValue, reason: result.reason,
-                             pageURL: result.id.map { "/images/\($0)" })
+            UploadResultView(
+                file: result.file, status: result.status.rawValue, reason: result.reason,
+                pageURL: result.id.map { "/images/\($0)" })
         }
-        return renderer.upload(actionURL: "/upload", limit: "\(limitBytes >> 20) MB", processing: processing,
-                               notice: notice, results: views, homeURL: "/gallery")
+        return renderer.upload(
+            actionURL: "/upload", limit: "\(limitBytes >> 20) MB", processing: processing,
+            notice: notice, results: views, homeURL: "/gallery")
     }
 
     func error(status: String, message: String) -> String {

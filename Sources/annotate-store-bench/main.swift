@@ -32,10 +32,12 @@ func reads(_ store: any MetadataStore, repeat count: Int) async throws {
     let middle = Int64(summary.total / 2)
     var statusTimes: [Double] = [], pageTimes: [Double] = []
     for _ in 0..<count {
-        statusTimes.append(milliseconds(try await clock.measure {
-            _ = try await store.summary()
-            _ = try await store.latestFailures(limit: 10)
-        }))
+        statusTimes.append(
+            milliseconds(
+                try await clock.measure {
+                    _ = try await store.summary()
+                    _ = try await store.latestFailures(limit: 10)
+                }))
         var page: [ImageRecord] = []
         pageTimes.append(milliseconds(try await clock.measure { page = try await store.records(after: middle, limit: 50, filter: .all) }))
         guard page.count == 50 else { throw BenchError("a gallery page returned \(page.count) rows, not 50") }
@@ -54,8 +56,10 @@ func claims(_ text: String, images: Int, workers: Int) async throws {
     let now = Date()
     for n in 0..<images {
         let hash = String(format: "%064x", n + 1)
-        _ = try await setup.insert(NewImage(filename: "bench-\(n).jpg", sha256: hash, contentType: "image/jpeg", size: 1000,
-                                            width: 640, height: 480, originalKey: "uploads/\(hash.prefix(16))-bench-\(n).jpg"), at: now)
+        _ = try await setup.insert(
+            NewImage(
+                filename: "bench-\(n).jpg", sha256: hash, contentType: "image/jpeg", size: 1000,
+                width: 640, height: 480, originalKey: "uploads/\(hash.prefix(16))-bench-\(n).jpg"), at: now)
     }
     let stores = try (0..<workers).map { _ in try open(text, connections: 2) }
     let clock = ContinuousClock()
@@ -65,15 +69,20 @@ func claims(_ text: String, images: Int, workers: Int) async throws {
             group.addTask {
                 var completed = 0
                 while true {
-                    let batch = try await store.claim(ClaimRequest(worker: "bench-\(n)", tasks: [.annotation, .thumbnail], ids: nil,
-                                                                   limit: 16, lease: .seconds(600), maxAttempts: 3), at: Date())
+                    let batch = try await store.claim(
+                        ClaimRequest(
+                            worker: "bench-\(n)", tasks: [.annotation, .thumbnail], ids: nil,
+                            limit: 16, lease: .seconds(600), maxAttempts: 3), at: Date())
                     if batch.isEmpty { return completed }
                     for image in batch {
                         for task in image.tasks {
-                            let result: TaskOutcome.Result = task == .annotation
+                            let result: TaskOutcome.Result =
+                                task == .annotation
                                 ? .annotated(Annotation(caption: "A caption for the benchmark.", tags: ["bench"], model: "bench", tokens: 100))
                                 : .thumbnailed(key: "thumbnails/\(image.record.id).jpg")
-                            guard try await store.record(TaskOutcome(id: image.record.id, task: task, worker: "bench-\(n)", result: result), at: Date()) else {
+                            guard
+                                try await store.record(TaskOutcome(id: image.record.id, task: task, worker: "bench-\(n)", result: result), at: Date())
+                            else {
                                 throw BenchError("worker \(n) lost a lease it held")
                             }
                             completed += 1

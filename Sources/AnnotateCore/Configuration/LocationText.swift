@@ -8,7 +8,8 @@ package enum LocationText {
     package static func path(_ text: String, scheme: String, what: String, example: String) throws(ConfigurationProblem) -> String {
         guard text.hasPrefix("\(scheme):") else {
             if let colon = text.firstIndex(of: ":"), text[..<colon].count > 1,
-               text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" }) {
+                text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" })
+            {
                 throw ConfigurationProblem("unsupported \(what) URL scheme \(String(text[..<colon]).debugDescription): write \(example)")
             }
             throw ConfigurationProblem("\(text.debugDescription) is not a \(what) URL: write \(example)")

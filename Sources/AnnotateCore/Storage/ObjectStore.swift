@@ -58,8 +58,8 @@ public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
     public init(_ rawValue: String) throws {
         let segments = rawValue.split(separator: "/", omittingEmptySubsequences: false)
         guard !rawValue.isEmpty, rawValue.utf8.count <= 1024,
-              !rawValue.contains("\0"), !rawValue.contains("\\"),
-              segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
+            !rawValue.contains("\0"), !rawValue.contains("\\"),
+            segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
         else { throw ObjectStoreError.invalidKey(rawValue) }
         self.rawValue = rawValue
     }
@@ -80,7 +80,7 @@ public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
     public static func thumbnail(forOriginal original: String, fileExtension: String) throws -> ObjectKey {
         var rest = original
         var prefix = ""
-        if let range = original.range(of: "uploads/") , original[..<range.lowerBound].isEmpty || original[..<range.lowerBound].hasSuffix("/") {
+        if let range = original.range(of: "uploads/"), original[..<range.lowerBound].isEmpty || original[..<range.lowerBound].hasSuffix("/") {
             prefix = String(original[..<range.lowerBound])
             rest = String(original[range.upperBound...])
         }

@@ -25,8 +25,12 @@ public enum Quantity {
 
     /// Parses a size in plain bytes or with `KB`, `MB`, `GB` (binary multiples; `KiB`… accepted too).
     public static func bytes(_ text: String) -> Int64? {
-        scaled(text, units: [("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30),
-                             ("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)])
+        scaled(
+            text,
+            units: [
+                ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30),
+                ("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1),
+            ])
     }
 
     /// Parses a pixel count, plain or in megapixels (`100MP`, `100M`).

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,9 +81,17 @@ public enum Timestamp {
                 divisor /= 10
             }
         }
-        put(f.year, width: 4); bytes.append(0x2D); put(f.month, width: 2); bytes.append(0x2D); put(f.day, width: 2)
+        put(f.year, width: 4)
+        bytes.append(0x2D)
+        put(f.month, width: 2)
+        bytes.append(0x2D)
+        put(f.day, width: 2)
         bytes.append(dateTimeSeparator)
-        put(f.hour, width: 2); bytes.append(0x3A); put(f.minute, width: 2); bytes.append(0x3A); put(f.second, width: 2)
+        put(f.hour, width: 2)
+        bytes.append(0x3A)
+        put(f.minute, width: 2)
+        bytes.append(0x3A)
+        put(f.second, width: 2)
         return String(decoding: bytes, as: UTF8.self) + suffix
     }
 

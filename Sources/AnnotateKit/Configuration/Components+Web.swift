@@ -5,8 +5,9 @@ import AnnotateWeb
 extension WebApp {
     /// The web front over the configured database and stores.
     public init(components: Components) throws {
-        try self.init(metadata: components.metadata, originals: components.originals, thumbnails: components.thumbnails,
-                      uploader: components.uploader(), settings: components.configuration.web, logger: components.logger)
+        try self.init(
+            metadata: components.metadata, originals: components.originals, thumbnails: components.thumbnails,
+            uploader: components.uploader(), settings: components.configuration.web, logger: components.logger)
     }
 }
 

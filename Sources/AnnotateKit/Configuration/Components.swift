@@ -55,8 +55,9 @@ public struct Components: Sendable {
                 return try FileObjectStore(root: URL(fileURLWithPath: directory, isDirectory: true))
             case .s3(let bucket, let prefix):
                 let s3 = context()
-                return S3ObjectStore(settings: .init(bucket: bucket, prefix: prefix, endpoint: s3.endpoint, region: s3.region),
-                                     credentials: s3.credentials, transport: s3.transport)
+                return S3ObjectStore(
+                    settings: .init(bucket: bucket, prefix: prefix, endpoint: s3.endpoint, region: s3.region),
+                    credentials: s3.credentials, transport: s3.transport)
             }
         }
         let originals = try objectStore(configuration.store)
@@ -98,8 +99,9 @@ public struct Components: Sendable {
     public func annotator() throws -> any Annotator {
         let settings = configuration.annotation
         func common(model: String) -> RemoteAnnotatorSettings {
-            RemoteAnnotatorSettings(model: model, prompt: settings.prompt, temperature: settings.temperature,
-                                    timeout: settings.requestTimeout, previewSide: settings.previewSide)
+            RemoteAnnotatorSettings(
+                model: model, prompt: settings.prompt, temperature: settings.temperature,
+                timeout: settings.requestTimeout, previewSide: settings.previewSide)
         }
         var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
         var transport: NIOHTTPTransport {
@@ -110,8 +112,11 @@ public struct Components: Sendable {
             return try MetadataAnnotator()
         case .gemini:
             guard let key = settings.geminiKey else {
-                throw ConfigurationError(source: .defaultValue, message:
-                    "the gemini annotator needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or use --annotator metadata for offline annotations")
+                throw ConfigurationError(
+                    source: .defaultValue,
+                    message:
+                        "the gemini annotator needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or use --annotator metadata for offline annotations"
+                )
             }
             return GeminiAnnotator(
                 settings: .init(apiKey: key, baseURL: settings.geminiBaseURL, common: common(model: settings.model ?? GeminiAnnotator.defaultModel)),
@@ -130,8 +135,9 @@ public struct Components: Sendable {
     /// tasks (`--only thumbnail`) needs no key: it gets the offline annotator, which it never calls.
     public func pipeline(tasks: Set<TaskKind> = Set(TaskKind.allCases)) throws -> Pipeline {
         let annotator = tasks.contains(.annotation) ? try annotator() : try MetadataAnnotator()
-        return Pipeline(metadata: metadata, originals: originals, thumbnails: thumbnails, annotator: annotator,
-                        thumbnailer: try VipsThumbnailer(spec: configuration.thumbnail), logger: logger)
+        return Pipeline(
+            metadata: metadata, originals: originals, thumbnails: thumbnails, annotator: annotator,
+            thumbnailer: try VipsThumbnailer(spec: configuration.thumbnail), logger: logger)
     }
 
     /// Pipeline options from the configuration; the caller adds the run's own choices.

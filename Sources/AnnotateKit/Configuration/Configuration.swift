@@ -52,8 +52,11 @@ public struct AWSSettings: Sendable {
     public init(environment: [String: String]) {
         self.environment = environment.filter { $0.key.hasPrefix("AWS_") || $0.key == "HOME" }
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
-        endpoint = ignore ? nil : ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].lazy
-            .compactMap { environment[$0] }.first { !$0.isEmpty }.flatMap(URL.init(string:))
+        endpoint =
+            ignore
+            ? nil
+            : ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].lazy
+                .compactMap { environment[$0] }.first { !$0.isEmpty }.flatMap(URL.init(string:))
     }
 }
 
@@ -139,8 +142,10 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
 extension Configuration {
     /// Resolves the configuration from flag values (by long name), the environment and the
     /// config file named by `--config` or `ANNOTATE_CONFIG`.
-    public static func resolve(flags: [ConfigurationKey: String], configFile: String? = nil,
-                               environment: [String: String]) throws -> Configuration {
+    public static func resolve(
+        flags: [ConfigurationKey: String], configFile: String? = nil,
+        environment: [String: String]
+    ) throws -> Configuration {
         var layers = Layers(flags: flags, environment: environment)
         if let path = configFile {
             try layers.loadFile(path, source: .flag("config"))
@@ -169,7 +174,8 @@ extension Configuration {
         }
         let annotator = try layers.value(.annotator, default: AnnotatorChoice.gemini.rawValue) { text throws(ConfigurationProblem) in
             guard let choice = AnnotatorChoice(rawValue: text.lowercased()) else {
-                throw ConfigurationProblem("unknown annotator \(text.debugDescription); this build has: \(AnnotatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationProblem(
+                    "unknown annotator \(text.debugDescription); this build has: \(AnnotatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return choice
         }
@@ -187,11 +193,15 @@ extension Configuration {
             return crop
         }
         let maxBytes = try layers.value(.maxBytes, default: "100MB") { text throws(ConfigurationProblem) in
-            guard let bytes = Quantity.bytes(text) else { throw ConfigurationProblem("\(text.debugDescription) is not a size; write e.g. 100MB or 5000000") }
+            guard let bytes = Quantity.bytes(text) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a size; write e.g. 100MB or 5000000")
+            }
             return bytes
         }
         let maxPixels = try layers.value(.maxPixels, default: "100MP") { text throws(ConfigurationProblem) in
-            guard let pixels = Quantity.pixels(text) else { throw ConfigurationProblem("\(text.debugDescription) is not a pixel count; write e.g. 100MP or 50000000") }
+            guard let pixels = Quantity.pixels(text) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a pixel count; write e.g. 100MP or 50000000")
+            }
             return pixels
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -259,8 +269,10 @@ private struct Layers {
         }
         for entry in try TOMLSubset.parse(text, path: path) {
             guard let key = ConfigurationKey(rawValue: entry.key) else {
-                throw ConfigurationError(source: .file(path: path, key: entry.key), message:
-                    "unknown setting; known settings: \(ConfigurationKey.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationError(
+                    source: .file(path: path, key: entry.key),
+                    message:
+                        "unknown setting; known settings: \(ConfigurationKey.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             file[key] = (entry.value, path)
         }
@@ -280,8 +292,10 @@ private struct Layers {
         return nil
     }
 
-    func value<T>(_ key: ConfigurationKey, default fallback: String,
-                  parse: (String) throws(ConfigurationProblem) -> T) throws -> T {
+    func value<T>(
+        _ key: ConfigurationKey, default fallback: String,
+        parse: (String) throws(ConfigurationProblem) -> T
+    ) throws -> T {
         let (text, source) = raw(key) ?? (fallback, .defaultValue)
         do {
             return try parse(text)
@@ -313,9 +327,12 @@ private struct Layers {
         // Gemini puts the name in the URL path; OpenAI-compatible servers take names like Qwen/Qwen2-VL-7B.
         let pathUnsafe: (Character) -> Bool = { annotator == .gemini && "/?#%".contains($0) }
         if let name = model,
-           name.isEmpty || name.contains(where: { $0.isWhitespace }) || name.replacingOccurrences(of: "models/", with: "").contains(where: pathUnsafe) {
-            throw ConfigurationError(source: flags[.model] != nil ? .flag("model") : .environment(modelEnvironment),
-                                     message: "\(name.debugDescription) is not a model name")
+            name.isEmpty || name.contains(where: { $0.isWhitespace })
+                || name.replacingOccurrences(of: "models/", with: "").contains(where: pathUnsafe)
+        {
+            throw ConfigurationError(
+                source: flags[.model] != nil ? .flag("model") : .environment(modelEnvironment),
+                message: "\(name.debugDescription) is not a model name")
         }
         var prompt = AnnotationPrompt.standard
         if flags[.prompt] != nil && flags[.promptFile] != nil {
@@ -346,7 +363,9 @@ private struct Layers {
             return perMinute
         }
         let temperature = try optionalValue(.temperature) { text throws(ConfigurationProblem) in
-            guard let t = Double(text), (0...2).contains(t) else { throw ConfigurationProblem("\(text.debugDescription) is not a temperature between 0 and 2") }
+            guard let t = Double(text), (0...2).contains(t) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a temperature between 0 and 2")
+            }
             return t
         }
         let timeout = try value(.requestTimeout, default: "60s") { text throws(ConfigurationProblem) in
@@ -361,7 +380,8 @@ private struct Layers {
         func endpoint(_ name: String, default fallback: URL) throws -> URL {
             guard let text = environment[name], !text.isEmpty else { return fallback }
             guard let url = URL(string: text.hasSuffix("/") ? String(text.dropLast()) : text),
-                  let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+                let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil
+            else {
                 throw ConfigurationError(source: .environment(name), message: "\(text.debugDescription) is not an http(s) URL")
             }
             return url

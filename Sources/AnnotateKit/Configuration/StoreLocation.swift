@@ -17,8 +17,10 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
             // S3's bucket naming rules: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit.
             let allowed = bucket.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }
             guard (3...63).contains(bucket.count), allowed, bucket.first!.isLetter || bucket.first!.isNumber,
-                  bucket.last!.isLetter || bucket.last!.isNumber else {
-                throw ConfigurationProblem("\(bucket.debugDescription) is not an S3 bucket name (3-63 characters: a-z, 0-9, '.', '-'); write s3://BUCKET[/PREFIX]")
+                bucket.last!.isLetter || bucket.last!.isNumber
+            else {
+                throw ConfigurationProblem(
+                    "\(bucket.debugDescription) is not an S3 bucket name (3-63 characters: a-z, 0-9, '.', '-'); write s3://BUCKET[/PREFIX]")
             }
             self = .s3(bucket: bucket, prefix: prefix)
             return

@@ -27,16 +27,21 @@ public struct DoctorCheck: Sendable, Equatable {
 /// independent, so one failure does not hide the others.
 public enum Doctor {
     /// Runs every check against `configuration` (or reports why it could not be read).
-    public static func run(_ configuration: Result<Configuration, any Error>, logger: Logger,
-                           transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10))) async -> [DoctorCheck] {
+    public static func run(
+        _ configuration: Result<Configuration, any Error>, logger: Logger,
+        transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10))
+    ) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         switch configuration {
         case .failure(let error):
             checks.append(.fail("configuration", "\(error)", "fix the setting named above (flag, environment variable or config file)"))
         case .success(let configuration):
-            checks.append(.pass("configuration", "database \(configuration.database), store \(configuration.store)"
-                                + (configuration.thumbnailStore == configuration.store ? "" : ", thumbnails \(configuration.thumbnailStore)")
-                                + ", annotator \(configuration.annotator.rawValue)"))
+            checks.append(
+                .pass(
+                    "configuration",
+                    "database \(configuration.database), store \(configuration.store)"
+                        + (configuration.thumbnailStore == configuration.store ? "" : ", thumbnails \(configuration.thumbnailStore)")
+                        + ", annotator \(configuration.annotator.rawValue)"))
             checks.append(await database(configuration, logger: logger))
             checks += await stores(configuration)
             checks.append(await annotator(configuration, transport: transport))
@@ -52,9 +57,11 @@ public enum Doctor {
             let summary = try await store.summary()
             return .pass("database", "\(configuration.database): reachable, migrated, \(summary.total) images")
         } catch {
-            return .fail("database", "\(error)", configuration.database.description.hasPrefix("mysql")
-                         ? "check the server, user, password and database in --db / ANNOTATE_DB / DB_*"
-                         : "check that the directory exists and is writable")
+            return .fail(
+                "database", "\(error)",
+                configuration.database.description.hasPrefix("mysql")
+                    ? "check the server, user, password and database in --db / ANNOTATE_DB / DB_*"
+                    : "check that the directory exists and is writable")
         }
     }
 
@@ -77,7 +84,9 @@ public enum Doctor {
                 try await store.put(bytes, at: key, contentType: "text/plain")
                 let back = try await store.get(key)
                 try await store.delete(key)
-                guard back == bytes else { throw ObjectStoreError.io(operation: "read back", key: key.rawValue, store: store.displayName, reason: "different bytes") }
+                guard back == bytes else {
+                    throw ObjectStoreError.io(operation: "read back", key: key.rawValue, store: store.displayName, reason: "different bytes")
+                }
                 checks.append(.pass(name, "\(store.displayName): writable and readable"))
             } catch {
                 checks.append(.fail(name, "\(error)", store.setupAdvice))
@@ -104,8 +113,9 @@ public enum Doctor {
             model = settings.model ?? GeminiAnnotator.defaultModel
             keyName = "GEMINI_API_KEY"
             key = geminiKey
-            request = TransportRequest(method: "GET", url: GeminiAnnotator.modelURL(baseURL: settings.geminiBaseURL, model: model),
-                                  headers: ["x-goog-api-key": geminiKey.reveal()], body: Data(), timeout: .seconds(10))
+            request = TransportRequest(
+                method: "GET", url: GeminiAnnotator.modelURL(baseURL: settings.geminiBaseURL, model: model),
+                headers: ["x-goog-api-key": geminiKey.reveal()], body: Data(), timeout: .seconds(10))
         case .openai:
             guard let openAIModel = settings.model else {
                 return .fail("annotator", "openai needs a model and none is set", "set --model or OPENAI_MODEL")
@@ -115,8 +125,9 @@ public enum Doctor {
             key = settings.openAIKey
             var headers: [String: String] = [:]
             if let key = settings.openAIKey { headers["Authorization"] = "Bearer \(key.reveal())" }
-            request = TransportRequest(method: "GET", url: settings.openAIBaseURL.appendingPathComponent("models"), headers: headers,
-                                  body: Data(), timeout: .seconds(10))
+            request = TransportRequest(
+                method: "GET", url: settings.openAIBaseURL.appendingPathComponent("models"), headers: headers,
+                body: Data(), timeout: .seconds(10))
         }
         let endpoint = "\(request.url.scheme ?? "https")://\(request.url.host ?? "")" + (request.url.port.map { ":\($0)" } ?? "")
         do {
@@ -126,8 +137,9 @@ public enum Doctor {
             case 200:
                 return .pass("annotator", "\(configuration.annotator.rawValue) at \(endpoint): model \(model) answers to the key")
             case 404:
-                return .fail("annotator", "\(endpoint) does not know the model \(model): \(message)",
-                             "set --model (or GEMINI_MODEL_NAME / OPENAI_MODEL) to a current model; older names are retired")
+                return .fail(
+                    "annotator", "\(endpoint) does not know the model \(model): \(message)",
+                    "set --model (or GEMINI_MODEL_NAME / OPENAI_MODEL) to a current model; older names are retired")
             case 400, 401, 403:
                 return .fail("annotator", "\(endpoint) refused the key: \(message)", "check \(keyName)")
             default:
@@ -140,8 +152,10 @@ public enum Doctor {
 
     /// The loaders the tool needs and the ones it refuses on purpose.
     static func formats() -> DoctorCheck {
-        let wanted: [(String, String)] = [("JPEG", "jpegload_buffer"), ("PNG", "pngload_buffer"), ("WebP", "webpload_buffer"),
-                                          ("GIF", "gifload_buffer"), ("TIFF", "tiffload_buffer"), ("HEIC/AVIF", "heifload_buffer")]
+        let wanted: [(String, String)] = [
+            ("JPEG", "jpegload_buffer"), ("PNG", "pngload_buffer"), ("WebP", "webpload_buffer"),
+            ("GIF", "gifload_buffer"), ("TIFF", "tiffload_buffer"), ("HEIC/AVIF", "heifload_buffer"),
+        ]
         let refused: [(String, String)] = [("SVG", "svgload_buffer"), ("PDF", "pdfload_buffer"), ("ImageMagick", "magickload_buffer")]
         do {
             var readable: [String] = [], missing: [String] = []
@@ -149,11 +163,13 @@ public enum Doctor {
                 if try Vips.loaderState(loader) == .available { readable.append(name) } else { missing.append(name) }
             }
             let blocked = try refused.filter { try Vips.loaderState($0.1) != .available }.map(\.0)
-            let detail = "libvips \(Vips.version) reads \(readable.joined(separator: ", "))"
+            let detail =
+                "libvips \(Vips.version) reads \(readable.joined(separator: ", "))"
                 + (blocked.isEmpty ? "" : "; refuses \(blocked.joined(separator: ", ")) (not safe for untrusted input)")
             guard missing.isEmpty else {
-                return .fail("image formats", detail + "; cannot read \(missing.joined(separator: ", "))",
-                             "install a libvips built with those formats (Debian: libvips42 with libheif1 for HEIC/AVIF)")
+                return .fail(
+                    "image formats", detail + "; cannot read \(missing.joined(separator: ", "))",
+                    "install a libvips built with those formats (Debian: libvips42 with libheif1 for HEIC/AVIF)")
             }
             return .pass("image formats", detail)
         } catch {
@@ -164,7 +180,8 @@ public enum Doctor {
     /// The `error.message` of a JSON error body, or a short excerpt.
     static func apiMessage(_ body: Data) -> String {
         if let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-           let message = (json["error"] as? [String: Any])?["message"] as? String ?? json["message"] as? String {
+            let message = (json["error"] as? [String: Any])?["message"] as? String ?? json["message"] as? String
+        {
             return message
         }
         return String(decoding: body.prefix(200), as: UTF8.self)

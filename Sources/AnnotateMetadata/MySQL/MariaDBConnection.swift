@@ -85,8 +85,9 @@ final class MariaDBConnection: @unchecked Sendable {
             mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify)
             if let ca = location.certificateAuthorityFile { mysql_options(handle, MYSQL_OPT_SSL_CA, ca) }
         }
-        let connected = mysql_real_connect(handle, location.host, location.user, location.password?.reveal(), location.database,
-                                           UInt32(location.port), nil, UInt(CLIENT_FOUND_ROWS))
+        let connected = mysql_real_connect(
+            handle, location.host, location.user, location.password?.reveal(), location.database,
+            UInt32(location.port), nil, UInt(CLIENT_FOUND_ROWS))
         // (Once `handle` is stored, a throw runs deinit, which closes it.)
         guard connected != nil else { throw Self.error(of: handle) }
         try command("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
@@ -269,7 +270,8 @@ private struct ResultBuffers {
                 if nulls[index] != 0 {
                     row.append(nil)
                 } else if Int(lengths[index]) <= Self.capacity {
-                    row.append(String(decoding: UnsafeBufferPointer(start: storage + index * Self.capacity, count: Int(lengths[index])), as: UTF8.self))
+                    row.append(
+                        String(decoding: UnsafeBufferPointer(start: storage + index * Self.capacity, count: Int(lengths[index])), as: UTF8.self))
                 } else {
                     row.append(try Self.fetchLong(statement, column: index, length: Int(lengths[index]), connection: connection))
                 }
@@ -278,8 +280,10 @@ private struct ResultBuffers {
         }
     }
 
-    private static func fetchLong(_ statement: UnsafeMutablePointer<MYSQL_STMT>, column: Int, length: Int,
-                                  connection: MariaDBConnection) throws(MariaDBError) -> String {
+    private static func fetchLong(
+        _ statement: UnsafeMutablePointer<MYSQL_STMT>, column: Int, length: Int,
+        connection: MariaDBConnection
+    ) throws(MariaDBError) -> String {
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: length)
         defer { buffer.deallocate() }
         var actual: UInt = 0

@@ -33,8 +33,10 @@ public struct MySQLLocation: Sendable, Equatable, CustomStringConvertible {
     public static let defaultPort = 3306
 
     /// A location from its parts.
-    public init(host: String, port: Int = MySQLLocation.defaultPort, user: String, password: Secret?, database: String,
-                tls: TLS = .off, certificateAuthorityFile: String? = nil) {
+    public init(
+        host: String, port: Int = MySQLLocation.defaultPort, user: String, password: Secret?, database: String,
+        tls: TLS = .off, certificateAuthorityFile: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.user = user
@@ -74,10 +76,11 @@ public struct MySQLLocation: Sendable, Equatable, CustomStringConvertible {
             }
         }
         if caFile != nil, tls == .off { tls = .verify }
-        self.init(host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host,
-                  port: components.port ?? Self.defaultPort, user: user,
-                  password: components.password?.removingPercentEncoding.map(Secret.init),
-                  database: database, tls: tls, certificateAuthorityFile: caFile)
+        self.init(
+            host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host,
+            port: components.port ?? Self.defaultPort, user: user,
+            password: components.password?.removingPercentEncoding.map(Secret.init),
+            database: database, tls: tls, certificateAuthorityFile: caFile)
     }
 
     /// The location the original deployment's `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER` and
@@ -86,7 +89,9 @@ public struct MySQLLocation: Sendable, Equatable, CustomStringConvertible {
         guard let host = environment["DB_HOST"], !host.isEmpty else { return nil }
         var port = defaultPort
         if let text = environment["DB_PORT"], !text.isEmpty {
-            guard let value = Int(text), (1...65535).contains(value) else { throw ConfigurationProblem("DB_PORT \(text.debugDescription) is not a port number") }
+            guard let value = Int(text), (1...65535).contains(value) else {
+                throw ConfigurationProblem("DB_PORT \(text.debugDescription) is not a port number")
+            }
             port = value
         }
         guard let database = environment["DB_NAME"], !database.isEmpty else { throw ConfigurationProblem("DB_HOST is set but DB_NAME is not") }

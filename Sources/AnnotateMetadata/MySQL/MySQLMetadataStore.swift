@@ -14,8 +14,10 @@ public final class MySQLMetadataStore: MetadataStore {
 
     /// Connects (failing at once when the server refuses or cannot be reached) and applies pending
     /// migrations. Later operations that lose their connection retry for up to `reconnectWindow`.
-    public init(location: MySQLLocation, connections: Int = 8, reconnectWindow: Duration = .seconds(60),
-                logger: Logger = Logger(label: "annotate.mysql")) throws {
+    public init(
+        location: MySQLLocation, connections: Int = 8, reconnectWindow: Duration = .seconds(60),
+        logger: Logger = Logger(label: "annotate.mysql")
+    ) throws {
         pool = MariaDBPool(location: location, size: max(1, connections))
         self.reconnectWindow = reconnectWindow
         self.logger = logger
@@ -47,7 +49,8 @@ public final class MySQLMetadataStore: MetadataStore {
             throw MariaDBError(code: 1205, message: "timed out waiting for another process to finish migrating the database")
         }
         defer { _ = try? connection.query("SELECT RELEASE_LOCK('annotate.schema_migrations') AS released") }
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(191) PRIMARY KEY, applied_at VARCHAR(32) NOT NULL)
                 ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """)
@@ -64,8 +67,9 @@ public final class MySQLMetadataStore: MetadataStore {
                     guard Self.alreadyApplied.contains(error.code) else { throw error }
                 }
             }
-            try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                                   [.text(migration.name), .text(Timestamp.databaseText(Date()))])
+            try connection.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                [.text(migration.name), .text(Timestamp.databaseText(Date()))])
         }
     }
 
@@ -83,12 +87,16 @@ public final class MySQLMetadataStore: MetadataStore {
         let stamp = Timestamp.databaseText(now)
         return try await run("record \(image.filename)") { connection in
             do {
-                try connection.execute("""
+                try connection.execute(
+                    """
                     INSERT INTO images (filename, sha256, content_type, size_bytes, width, height, s3_key_original,
                         tags, annotation_status, thumbnail_status, uploaded_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 'pending', 'pending', ?, ?)
-                    """, [.text(image.filename), .text(image.sha256), .text(image.contentType), .integer(image.size),
-                          .integer(image.width), .integer(image.height), .text(image.originalKey), .text(stamp), .text(stamp)])
+                    """,
+                    [
+                        .text(image.filename), .text(image.sha256), .text(image.contentType), .integer(image.size),
+                        .integer(image.width), .integer(image.height), .text(image.originalKey), .text(stamp), .text(stamp),
+                    ])
                 return .inserted(id: connection.lastInsertID)
             } catch let error as MariaDBError where error.code == 1062 {
                 // Another upload of the same bytes won the race (or came first).
@@ -117,9 +125,11 @@ public final class MySQLMetadataStore: MetadataStore {
     public func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = SQLFragments.condition(for: filter)
         return try await run("list images") { connection in
-            try connection.query("""
+            try connection.query(
+                """
                 SELECT \(Schema.recordColumns) FROM images WHERE id > ? AND \(condition) ORDER BY id LIMIT ?
-                """, [.integer(cursor ?? 0)] + arguments + [.integer(limit)]).map(ImageRecord.init(row:))
+                """, [.integer(cursor ?? 0)] + arguments + [.integer(limit)]
+            ).map(ImageRecord.init(row:))
         }
     }
 
@@ -127,9 +137,11 @@ public final class MySQLMetadataStore: MetadataStore {
     public func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = SQLFragments.condition(for: filter)
         return try await run("list images") { connection in
-            try connection.query("""
+            try connection.query(
+                """
                 SELECT \(Schema.recordColumns) FROM images WHERE id < ? AND \(condition) ORDER BY id DESC LIMIT ?
-                """, [.integer(cursor ?? Int64.max)] + arguments + [.integer(limit)]).map(ImageRecord.init(row:))
+                """, [.integer(cursor ?? Int64.max)] + arguments + [.integer(limit)]
+            ).map(ImageRecord.init(row:))
         }
     }
 
@@ -143,9 +155,10 @@ public final class MySQLMetadataStore: MetadataStore {
     /// The counts, read from the trigger-kept counters.
     public func summary() async throws -> StatusSummary {
         try await run("count tasks") { connection in
-            StatusSummary(counts: try connection.query("SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status").map {
-                ($0.text("task") ?? "", $0.text("status") ?? "", Int($0.integer("n") ?? 0))
-            })
+            StatusSummary(
+                counts: try connection.query("SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status").map {
+                    ($0.text("task") ?? "", $0.text("status") ?? "", Int($0.integer("n") ?? 0))
+                })
         }
     }
 
@@ -192,7 +205,8 @@ public final class MySQLMetadataStore: MetadataStore {
     public func renewLeases(worker: String, until: Date, at now: Date) async throws {
         try await run("renew leases") { connection in
             for task in TaskKind.allCases {
-                try connection.execute("""
+                try connection.execute(
+                    """
                     UPDATE images SET \(task)_lease_until = ? WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
                     """, [.integer(Timestamp.milliseconds(until)), .text(worker)])
             }
@@ -204,7 +218,8 @@ public final class MySQLMetadataStore: MetadataStore {
         let stamp = Timestamp.databaseText(now)
         try await run("release leases") { connection in
             for task in TaskKind.allCases {
-                try connection.execute("""
+                try connection.execute(
+                    """
                     UPDATE images SET \(task)_status = 'pending', \(task)_lease_owner = NULL, \(task)_lease_until = NULL,
                         \(task)_attempts = GREATEST(\(task)_attempts - 1, 0), updated_at = ?
                     WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
@@ -218,27 +233,34 @@ public final class MySQLMetadataStore: MetadataStore {
         let task = outcome.task
         // Each outcome writes only its own task's columns, so annotation and thumbnail never
         // overwrite each other.
-        let (assignments, arguments): (String, [SQLValue]) = switch outcome.result {
-        case .annotated(let annotation):
-            ("""
-            annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-            annotation_error = NULL, annotation_error_class = NULL
-            """, [.text(annotation.caption), .text(TagList.encode(annotation.tags)), .text(annotation.model),
-                  .text(annotation.promptHash), .integer(annotation.tokens)])
-        case .thumbnailed(let key):
-            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [.text(key)])
-        case .failed(let reason, let failure):
-            ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [.text(reason), .text(failure.rawValue)])
-        case .released:
-            ("\(task)_status = 'pending', \(task)_attempts = GREATEST(\(task)_attempts - 1, 0)", [])
-        case .retry(let reason, _):
-            ("\(task)_status = 'pending', \(task)_error = ?", [.text(reason)])
-        }
+        let (assignments, arguments): (String, [SQLValue]) =
+            switch outcome.result {
+            case .annotated(let annotation):
+                (
+                    """
+                    annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
+                    annotation_error = NULL, annotation_error_class = NULL
+                    """,
+                    [
+                        .text(annotation.caption), .text(TagList.encode(annotation.tags)), .text(annotation.model),
+                        .text(annotation.promptHash), .integer(annotation.tokens),
+                    ]
+                )
+            case .thumbnailed(let key):
+                ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [.text(key)])
+            case .failed(let reason, let failure):
+                ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [.text(reason), .text(failure.rawValue)])
+            case .released:
+                ("\(task)_status = 'pending', \(task)_attempts = GREATEST(\(task)_attempts - 1, 0)", [])
+            case .retry(let reason, _):
+                ("\(task)_status = 'pending', \(task)_error = ?", [.text(reason)])
+            }
         // A task waiting to retry keeps its not-before time in the lease column.
         let leaseUntil: SQLValue = if case .retry(_, let notBefore) = outcome.result { .integer(Timestamp.milliseconds(notBefore)) } else { .null }
         let stamp = Timestamp.databaseText(now)
         return try await run("record the \(task) of image \(outcome.id)") { connection in
-            try connection.execute("""
+            try connection.execute(
+                """
                 UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?
                 WHERE id = ? AND \(task)_status = 'processing' AND \(task)_lease_owner = ?
                 """, arguments + [leaseUntil, .text(stamp), .integer(outcome.id), .text(outcome.worker)]) > 0
@@ -252,8 +274,9 @@ public final class MySQLMetadataStore: MetadataStore {
         let ordered = tasks.sorted { $0.rawValue < $1.rawValue }
         let parts = ordered.map { "SELECT MIN(\($0)_lease_until) AS t FROM images WHERE \($0)_status = 'pending'\(idScope)" }
         return try await run("find the next retry") { connection in
-            let rows = try connection.query("SELECT MIN(t) AS t FROM (\(parts.joined(separator: " UNION ALL "))) AS waiting",
-                                            ordered.flatMap { _ in arguments })
+            let rows = try connection.query(
+                "SELECT MIN(t) AS t FROM (\(parts.joined(separator: " UNION ALL "))) AS waiting",
+                ordered.flatMap { _ in arguments })
             return rows.first?.integer("t").map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
         }
     }

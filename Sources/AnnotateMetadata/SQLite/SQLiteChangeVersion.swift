@@ -33,8 +33,9 @@ final class SQLiteChangeVersion: @unchecked Sendable {
     /// Opens the handle and prepares the statement; called under the lock.
     private func open() throws {
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
-              sqlite3_busy_timeout(connection, 30_000) == SQLITE_OK,
-              sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK else {
+            sqlite3_busy_timeout(connection, 30_000) == SQLITE_OK,
+            sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK
+        else {
             let reason = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_finalize(statement)
             sqlite3_close(connection)

@@ -41,8 +41,9 @@ public final class SQLiteMetadataStore: MetadataStore {
             for statement in migration.statements {
                 try db.execute(sql: statement)
             }
-            try db.execute(sql: "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                           arguments: [migration.name, Timestamp.databaseText(Date())])
+            try db.execute(
+                sql: "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                arguments: [migration.name, Timestamp.databaseText(Date())])
         }
     }
 
@@ -62,12 +63,16 @@ public final class SQLiteMetadataStore: MetadataStore {
                 return .duplicate(id: existing)
             }
             let stamp = Timestamp.databaseText(now)
-            try db.execute(sql: """
-                INSERT INTO images (filename, sha256, content_type, size_bytes, width, height, s3_key_original,
-                    tags, annotation_status, thumbnail_status, uploaded_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 'pending', 'pending', ?, ?)
-                """, arguments: [image.filename, image.sha256, image.contentType, image.size, image.width, image.height,
-                                 image.originalKey, stamp, stamp])
+            try db.execute(
+                sql: """
+                    INSERT INTO images (filename, sha256, content_type, size_bytes, width, height, s3_key_original,
+                        tags, annotation_status, thumbnail_status, uploaded_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 'pending', 'pending', ?, ?)
+                    """,
+                arguments: [
+                    image.filename, image.sha256, image.contentType, image.size, image.width, image.height,
+                    image.originalKey, stamp, stamp,
+                ])
             return .inserted(id: db.lastInsertedRowID)
         }
     }
@@ -90,7 +95,9 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func records(after cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = Self.condition(for: filter)
         return try await readOne("list images") { db in
-            try Self.fetchRecords(db, """
+            try Self.fetchRecords(
+                db,
+                """
                 SELECT \(Schema.recordColumns) FROM images WHERE id > ? AND \(condition) ORDER BY id LIMIT ?
                 """, StatementArguments([cursor ?? 0]) + arguments + [limit])
         }
@@ -100,7 +107,9 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func recordsNewestFirst(before cursor: Int64?, limit: Int, filter: RecordFilter) async throws -> [ImageRecord] {
         let (condition, arguments) = Self.condition(for: filter)
         return try await readOne("list images") { db in
-            try Self.fetchRecords(db, """
+            try Self.fetchRecords(
+                db,
+                """
                 SELECT \(Schema.recordColumns) FROM images WHERE id < ? AND \(condition) ORDER BY id DESC LIMIT ?
                 """, StatementArguments([cursor ?? Int64.max]) + arguments + [limit])
         }
@@ -116,9 +125,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The counts, read from the trigger-kept counters.
     public func summary() async throws -> StatusSummary {
         try await read("count tasks") { db in
-            StatusSummary(counts: try Row.fetchAll(db.cachedStatement(sql: "SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status")).map {
-                ($0["task"], $0["status"], $0["n"])
-            })
+            StatusSummary(
+                counts: try Row.fetchAll(db.cachedStatement(sql: "SELECT task, status, SUM(n) AS n FROM image_counts GROUP BY task, status")).map {
+                    ($0["task"], $0["status"], $0["n"])
+                })
         }
     }
 
@@ -154,8 +164,12 @@ public final class SQLiteMetadataStore: MetadataStore {
         guard !request.tasks.isEmpty, request.limit > 0 else { return [] }
         let plan = ClaimPlan(request, at: now, dialect: .sqlite)
         return try await write("claim tasks") { db in
-            try plan.run(query: { try Row.fetchAll(db, sql: $0.sql, arguments: StatementArguments($0.arguments)) },
-                         execute: { try db.execute(sql: $0.sql, arguments: StatementArguments($0.arguments)); return db.changesCount })
+            try plan.run(
+                query: { try Row.fetchAll(db, sql: $0.sql, arguments: StatementArguments($0.arguments)) },
+                execute: {
+                    try db.execute(sql: $0.sql, arguments: StatementArguments($0.arguments))
+                    return db.changesCount
+                })
         }
     }
 
@@ -163,9 +177,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func renewLeases(worker: String, until: Date, at now: Date) async throws {
         try await write("renew leases") { db in
             for task in TaskKind.allCases {
-                try db.execute(sql: """
-                    UPDATE images SET \(task)_lease_until = ? WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
-                    """, arguments: [Timestamp.milliseconds(until), worker])
+                try db.execute(
+                    sql: """
+                        UPDATE images SET \(task)_lease_until = ? WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                        """, arguments: [Timestamp.milliseconds(until), worker])
             }
         }
     }
@@ -174,11 +189,12 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func releaseLeases(worker: String, at now: Date) async throws {
         try await write("release leases") { db in
             for task in TaskKind.allCases {
-                try db.execute(sql: """
-                    UPDATE images SET \(task)_status = 'pending', \(task)_lease_owner = NULL, \(task)_lease_until = NULL,
-                        \(task)_attempts = MAX(\(task)_attempts - 1, 0), updated_at = ?
-                    WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
-                    """, arguments: [Timestamp.databaseText(now), worker])
+                try db.execute(
+                    sql: """
+                        UPDATE images SET \(task)_status = 'pending', \(task)_lease_owner = NULL, \(task)_lease_until = NULL,
+                            \(task)_attempts = MAX(\(task)_attempts - 1, 0), updated_at = ?
+                        WHERE \(task)_lease_owner = ? AND \(task)_status = 'processing'
+                        """, arguments: [Timestamp.databaseText(now), worker])
             }
         }
     }
@@ -187,28 +203,32 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func record(_ outcome: TaskOutcome, at now: Date) async throws -> Bool {
         let task = outcome.task
         let stamp = Timestamp.databaseText(now)
-        let (assignments, arguments): (String, StatementArguments) = switch outcome.result {
-        case .annotated(let annotation):
-            ("""
-            annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-            annotation_error = NULL, annotation_error_class = NULL
-            """, [annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens])
-        case .thumbnailed(let key):
-            ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [key])
-        case .failed(let reason, let failure):
-            ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [reason, failure.rawValue])
-        case .released:
-            ("\(task)_status = 'pending', \(task)_attempts = MAX(\(task)_attempts - 1, 0)", [])
-        case .retry(let reason, _):
-            ("\(task)_status = 'pending', \(task)_error = ?", [reason])
-        }
+        let (assignments, arguments): (String, StatementArguments) =
+            switch outcome.result {
+            case .annotated(let annotation):
+                (
+                    """
+                    annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
+                    annotation_error = NULL, annotation_error_class = NULL
+                    """, [annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens]
+                )
+            case .thumbnailed(let key):
+                ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [key])
+            case .failed(let reason, let failure):
+                ("\(task)_status = 'failed', \(task)_error = ?, \(task)_error_class = ?", [reason, failure.rawValue])
+            case .released:
+                ("\(task)_status = 'pending', \(task)_attempts = MAX(\(task)_attempts - 1, 0)", [])
+            case .retry(let reason, _):
+                ("\(task)_status = 'pending', \(task)_error = ?", [reason])
+            }
         // A task waiting to retry keeps its not-before time in the lease column.
         let leaseUntil: Int64? = if case .retry(_, let notBefore) = outcome.result { Timestamp.milliseconds(notBefore) } else { nil }
         return try await write("record the \(task) of image \(outcome.id)") { db in
-            try db.execute(sql: """
-                UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?
-                WHERE id = ? AND \(task)_status = 'processing' AND \(task)_lease_owner = ?
-                """, arguments: arguments + [leaseUntil, stamp, outcome.id, outcome.worker])
+            try db.execute(
+                sql: """
+                    UPDATE images SET \(assignments), \(task)_lease_owner = NULL, \(task)_lease_until = ?, updated_at = ?
+                    WHERE id = ? AND \(task)_status = 'processing' AND \(task)_lease_owner = ?
+                    """, arguments: arguments + [leaseUntil, stamp, outcome.id, outcome.worker])
             return db.changesCount > 0
         }
     }
@@ -319,12 +339,13 @@ extension Row: RecordRow {
 extension StatementArguments {
     /// GRDB arguments from the backend-neutral values.
     init(_ values: [SQLValue]) {
-        self.init(values.map { value -> (any DatabaseValueConvertible)? in
-            switch value {
-            case .null: nil
-            case .integer(let integer): integer
-            case .text(let text): text
-            }
-        })
+        self.init(
+            values.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .null: nil
+                case .integer(let integer): integer
+                case .text(let text): text
+                }
+            })
     }
 }

@@ -1,5 +1,6 @@
 import AnnotateCore
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,8 +53,10 @@ public enum PathWalker {
         return (candidates, problems)
     }
 
-    private static func walk(_ directory: String, identity: FileIdentity, visited: inout Set<FileIdentity>,
-                             into candidates: inout [UploadCandidate], problems: inout [UploadResult]) {
+    private static func walk(
+        _ directory: String, identity: FileIdentity, visited: inout Set<FileIdentity>,
+        into candidates: inout [UploadCandidate], problems: inout [UploadResult]
+    ) {
         guard visited.insert(identity).inserted else { return }
         let names: [String]
         do {

@@ -69,8 +69,9 @@ public enum S3Event {
                 knownEvents += 1
                 guard object["detail-type"] as? String == "Object Created" else { return }
                 guard let detail = object["detail"] as? [String: Any],
-                      let bucket = (detail["bucket"] as? [String: Any])?["name"] as? String, !bucket.isEmpty,
-                      let key = (detail["object"] as? [String: Any])?["key"] as? String, !key.isEmpty else {
+                    let bucket = (detail["bucket"] as? [String: Any])?["name"] as? String, !bucket.isEmpty,
+                    let key = (detail["object"] as? [String: Any])?["key"] as? String, !key.isEmpty
+                else {
                     throw EventError("not an S3 event: an EventBridge event without detail.bucket.name or detail.object.key")
                 }
                 created.append(CreatedObject(bucket: bucket, key: key))
@@ -118,8 +119,9 @@ public enum S3Event {
     fileprivate static func classicRecord(_ record: [String: Any]) throws -> CreatedObject? {
         guard (record["eventName"] as? String)?.hasPrefix("ObjectCreated:") ?? false else { return nil }
         guard let s3 = record["s3"] as? [String: Any],
-              let bucket = (s3["bucket"] as? [String: Any])?["name"] as? String, !bucket.isEmpty,
-              let encoded = (s3["object"] as? [String: Any])?["key"] as? String, !encoded.isEmpty else {
+            let bucket = (s3["bucket"] as? [String: Any])?["name"] as? String, !bucket.isEmpty,
+            let encoded = (s3["object"] as? [String: Any])?["key"] as? String, !encoded.isEmpty
+        else {
             throw EventError("not an S3 event: a record without s3.bucket.name or s3.object.key")
         }
         guard let key = formDecoded(encoded) else { throw EventError("the key \(encoded.debugDescription) is not URL-encoded") }

@@ -2,6 +2,7 @@ import AnnotateCore
 import Crypto
 import Foundation
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,8 +59,10 @@ public struct Uploader: Sendable {
     /// Results come back in the candidates' order. When the store or the database cannot be
     /// reached, the batch stops with that error (exit 69): it is not the files' fault, and the
     /// files not yet done are neither stored nor recorded.
-    public func upload(_ candidates: [UploadCandidate], jobs: Int,
-                       progress: @escaping @Sendable (UploadResult) async -> Void) async throws -> [UploadResult] {
+    public func upload(
+        _ candidates: [UploadCandidate], jobs: Int,
+        progress: @escaping @Sendable (UploadResult) async -> Void
+    ) async throws -> [UploadResult] {
         var results = [UploadResult?](repeating: nil, count: candidates.count)
         try await withThrowingTaskGroup(of: (Int, UploadResult).self) { group in
             var next = 0
@@ -98,7 +101,9 @@ public struct Uploader: Sendable {
             throw IntakeProblem.rejected("unreadable \(format.rawValue) header: \(error.reason)")
         }
         guard header.pixelCount <= limits.maxPixels else {
-            throw IntakeProblem.rejected("\(header.width)×\(header.height)\(header.pages > 1 ? "×\(header.pages) pages" : "") = \(header.pixelCount) pixels is over the --max-pixels limit of \(limits.maxPixels)")
+            throw IntakeProblem.rejected(
+                "\(header.width)×\(header.height)\(header.pages > 1 ? "×\(header.pages) pages" : "") = \(header.pixelCount) pixels is over the --max-pixels limit of \(limits.maxPixels)"
+            )
         }
         let sha256 = try await runBlocking { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
         return (format, header, sha256)
@@ -120,15 +125,16 @@ public struct Uploader: Sendable {
                 return UploadResult(file: file, status: .duplicate, id: existing.id, reason: nil)
             }
             let (width, height) = header.displaySize
-            let image = NewImage(filename: key.name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
-                                 width: width, height: height, originalKey: key.rawValue)
+            let image = NewImage(
+                filename: key.name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
+                width: width, height: height, originalKey: key.rawValue)
             switch try await metadata.insert(image, at: Date()) {
             case .inserted(let id): return UploadResult(file: file, status: .uploaded, id: id, reason: nil)
             case .duplicate(let id): return UploadResult(file: file, status: .duplicate, id: id, reason: nil)
             }
         } catch let problem as IntakeProblem {
             return UploadResult(file: file, status: .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
-        } catch where !Self.isOutage(error) {
+        } catch  where !Self.isOutage(error) {
             return .rejected(file, "\(error)")
         }
     }
@@ -142,7 +148,7 @@ public struct Uploader: Sendable {
         } catch let problem as IntakeProblem {
             let skipped = problem.mediaType != nil && candidate.origin == .walked
             return UploadResult(file: file, status: skipped ? .skipped : .rejected, id: nil, reason: problem.reason, mediaType: problem.mediaType)
-        } catch where !Self.isOutage(error) {
+        } catch  where !Self.isOutage(error) {
             logger.warning("upload failed", metadata: ["file": "\(file)", "error": "\(error)"])
             return .rejected(file, "\(error)")
         }
@@ -177,8 +183,9 @@ public struct Uploader: Sendable {
         let key = try ObjectKey.original(sha256: sha256, fileName: name)
         try await store.put(data, at: key, contentType: format.contentType)
         let (width, height) = header.displaySize
-        let image = NewImage(filename: name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
-                             width: width, height: height, originalKey: key.rawValue)
+        let image = NewImage(
+            filename: name, sha256: sha256, contentType: format.contentType, size: Int64(data.count),
+            width: width, height: height, originalKey: key.rawValue)
         do {
             switch try await metadata.insert(image, at: Date()) {
             case .inserted(let id):

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -95,7 +95,8 @@ public actor AWSCredentialChain {
     private func profileCredentials() throws -> AWSCredentials? {
         guard let key = profileSetting("aws_access_key_id") else {
             if environment["AWS_PROFILE"].map({ !$0.isEmpty }) ?? false {
-                throw S3Error.configuration("AWS_PROFILE names the profile \(profileName), which has no aws_access_key_id in ~/.aws/credentials or ~/.aws/config")
+                throw S3Error.configuration(
+                    "AWS_PROFILE names the profile \(profileName), which has no aws_access_key_id in ~/.aws/credentials or ~/.aws/config")
             }
             return nil
         }
@@ -137,9 +138,10 @@ public actor AWSCredentialChain {
         let base = endpoints.instanceMetadata
         let tokenResponse: TransportResponse
         do {
-            tokenResponse = try await transport.send(TransportRequest(
-                method: "PUT", url: URL(string: "\(base)/latest/api/token")!,
-                headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: Data(), timeout: .seconds(2)))
+            tokenResponse = try await transport.send(
+                TransportRequest(
+                    method: "PUT", url: URL(string: "\(base)/latest/api/token")!,
+                    headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: Data(), timeout: .seconds(2)))
         } catch is HTTPTransportError {
             return nil  // not on EC2 (or metadata blocked): the chain simply ends
         }
@@ -147,13 +149,17 @@ public actor AWSCredentialChain {
         let token = String(decoding: tokenResponse.body, as: UTF8.self)
         let headers = ["X-aws-ec2-metadata-token": token]
         let path = "\(base)/latest/meta-data/iam/security-credentials/"
-        let roles = try await transport.send(TransportRequest(method: "GET", url: URL(string: path)!, headers: headers, body: Data(), timeout: .seconds(2)))
-        guard roles.status == 200, let role = String(decoding: roles.body, as: UTF8.self).split(separator: "\n").first.map(String.init), !role.isEmpty else {
+        let roles = try await transport.send(
+            TransportRequest(method: "GET", url: URL(string: path)!, headers: headers, body: Data(), timeout: .seconds(2)))
+        guard roles.status == 200, let role = String(decoding: roles.body, as: UTF8.self).split(separator: "\n").first.map(String.init), !role.isEmpty
+        else {
             throw S3Error.credentials(source: "EC2 instance metadata", reason: "the instance has no IAM role (HTTP \(roles.status))")
         }
         let encodedRole = SigV4.encode(role, keepSlash: false)
-        let response = try await transport.send(TransportRequest(method: "GET", url: URL(string: path + encodedRole)!, headers: headers,
-                                                            body: Data(), timeout: .seconds(2)))
+        let response = try await transport.send(
+            TransportRequest(
+                method: "GET", url: URL(string: path + encodedRole)!, headers: headers,
+                body: Data(), timeout: .seconds(2)))
         guard response.status == 200 else {
             throw S3Error.credentials(source: "EC2 instance metadata", reason: "HTTP \(response.status) for role \(role)")
         }
@@ -176,8 +182,9 @@ public actor AWSCredentialChain {
         guard let key = answer.AccessKeyId, let secret = answer.SecretAccessKey else {
             throw S3Error.credentials(source: source, reason: "the answer has no AccessKeyId/SecretAccessKey")
         }
-        return AWSCredentials(accessKeyID: key, secretAccessKey: Secret(secret), sessionToken: answer.Token.map(Secret.init),
-                              expiration: answer.Expiration.flatMap(Timestamp.parse))
+        return AWSCredentials(
+            accessKeyID: key, secretAccessKey: Secret(secret), sessionToken: answer.Token.map(Secret.init),
+            expiration: answer.Expiration.flatMap(Timestamp.parse))
     }
 }
 

@@ -52,30 +52,35 @@ struct S3ServiceError: Error {
 
     /// Worth trying again with backoff (the SDKs' standard retry set).
     var isRetryable: Bool {
-        [500, 502, 503, 504].contains(status) || [
-            "InternalError", "RequestTimeout", "SlowDown", "ServiceUnavailable", "Throttling", "ThrottlingException",
-            "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled", "ProvisionedThroughputExceededException",
-        ].contains(code)
+        [500, 502, 503, 504].contains(status)
+            || [
+                "InternalError", "RequestTimeout", "SlowDown", "ServiceUnavailable", "Throttling", "ThrottlingException",
+                "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled", "ProvisionedThroughputExceededException",
+            ].contains(code)
     }
 
     /// A setting or permission is wrong: every other request would fail the same way.
     var isSetupProblem: Bool {
-        ["NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed",
-         "AuthorizationHeaderMalformed", "PermanentRedirect", "InvalidBucketName", "ExpiredToken", "InvalidToken"].contains(code)
+        [
+            "NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed",
+            "AuthorizationHeaderMalformed", "PermanentRedirect", "InvalidBucketName", "ExpiredToken", "InvalidToken",
+        ].contains(code)
     }
 
     /// The message for a user, naming bucket and endpoint, and what to check.
     func explanation(bucket: String, endpoint: String, accessKeyID: String) -> String {
-        let advice: String = switch code {
-        case "NoSuchBucket": "the bucket \(bucket) does not exist at \(endpoint); create it or fix --store / --thumbnail-store"
-        case "AccessDenied": "access to the bucket \(bucket) at \(endpoint) is denied to the access key \(accessKeyID); check its permissions"
-        case "SignatureDoesNotMatch": "the request signature does not match: check the secret key for \(accessKeyID) (AWS_SECRET_ACCESS_KEY) and this machine's clock"
-        case "InvalidAccessKeyId": "the access key \(accessKeyID) is not known at \(endpoint); check AWS_ACCESS_KEY_ID or the profile"
-        case "RequestTimeTooSkewed": "this machine's clock differs too much from the server's; synchronise it (NTP)"
-        case "ExpiredToken", "InvalidToken": "the session token is expired or invalid; refresh the credentials"
-        case "PermanentRedirect", "AuthorizationHeaderMalformed": "the bucket \(bucket) is in another region; set AWS_REGION"
-        default: message
-        }
+        let advice: String =
+            switch code {
+            case "NoSuchBucket": "the bucket \(bucket) does not exist at \(endpoint); create it or fix --store / --thumbnail-store"
+            case "AccessDenied": "access to the bucket \(bucket) at \(endpoint) is denied to the access key \(accessKeyID); check its permissions"
+            case "SignatureDoesNotMatch":
+                "the request signature does not match: check the secret key for \(accessKeyID) (AWS_SECRET_ACCESS_KEY) and this machine's clock"
+            case "InvalidAccessKeyId": "the access key \(accessKeyID) is not known at \(endpoint); check AWS_ACCESS_KEY_ID or the profile"
+            case "RequestTimeTooSkewed": "this machine's clock differs too much from the server's; synchronise it (NTP)"
+            case "ExpiredToken", "InvalidToken": "the session token is expired or invalid; refresh the credentials"
+            case "PermanentRedirect", "AuthorizationHeaderMalformed": "the bucket \(bucket) is in another region; set AWS_REGION"
+            default: message
+            }
         return "\(code): \(advice)"
     }
 }

@@ -150,23 +150,27 @@ public final class S3ObjectStore: ObjectStore {
     // MARK: - Multipart
 
     private func putInParts(_ data: Data, at key: ObjectKey, contentType: String) async throws {
-        let started = try await send("start a multipart upload of", key: key, method: "POST", query: [("uploads", "")],
-                                     headers: ["Content-Type": contentType])
+        let started = try await send(
+            "start a multipart upload of", key: key, method: "POST", query: [("uploads", "")],
+            headers: ["Content-Type": contentType])
         guard let uploadID = S3XML.parse(started.body)?["UploadId"]?.text, !uploadID.isEmpty else {
-            throw ObjectStoreError.io(operation: "start a multipart upload of", key: key.rawValue, store: displayName,
-                                      reason: "the answer has no UploadId")
+            throw ObjectStoreError.io(
+                operation: "start a multipart upload of", key: key.rawValue, store: displayName,
+                reason: "the answer has no UploadId")
         }
         do {
             let etags = try await uploadParts(data, key: key, uploadID: uploadID)
             let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(Self.escape($0.element))</ETag></Part>" }
             let body = Data("<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>".utf8)
-            let completed = try await send("complete the multipart upload of", key: key, method: "POST",
-                                           query: [("uploadId", uploadID)], headers: ["Content-Type": "application/xml"], body: body)
+            let completed = try await send(
+                "complete the multipart upload of", key: key, method: "POST",
+                query: [("uploadId", uploadID)], headers: ["Content-Type": "application/xml"], body: body)
             // S3 may answer 200 and put an <Error> in the body.
             if let xml = S3XML.parse(completed.body), xml.name == "Error" {
-                throw ObjectStoreError.io(operation: "complete the multipart upload of", key: key.rawValue, store: displayName,
-                                          reason: S3ServiceError(status: 200, body: completed.body).explanation(
-                                            bucket: settings.bucket, endpoint: endpointName, accessKeyID: ""))
+                throw ObjectStoreError.io(
+                    operation: "complete the multipart upload of", key: key.rawValue, store: displayName,
+                    reason: S3ServiceError(status: 200, body: completed.body).explanation(
+                        bucket: settings.bucket, endpoint: endpointName, accessKeyID: ""))
             }
         } catch {
             // Leave no parts behind (they are billed until aborted).
@@ -186,12 +190,14 @@ public final class S3ObjectStore: ObjectStore {
                 let range = ranges[next]
                 next += 1
                 group.addTask {
-                    let response = try await self.send("upload part \(number) of", key: key, method: "PUT",
-                                                       query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                                       body: data.subdata(in: range))
+                    let response = try await self.send(
+                        "upload part \(number) of", key: key, method: "PUT",
+                        query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                        body: data.subdata(in: range))
                     guard let etag = response.headers["etag"] else {
-                        throw ObjectStoreError.io(operation: "upload part \(number) of", key: key.rawValue, store: self.displayName,
-                                                  reason: "the answer has no ETag")
+                        throw ObjectStoreError.io(
+                            operation: "upload part \(number) of", key: key.rawValue, store: self.displayName,
+                            reason: "the answer has no ETag")
                     }
                     return (number, etag)
                 }
@@ -225,17 +231,27 @@ public final class S3ObjectStore: ObjectStore {
             return (endpoint.scheme ?? "https", SignableRequest(method: method, host: authority, encodedPath: path, query: query, headers: headers))
         }
         if settings.bucket.contains(".") {
-            return ("https", SignableRequest(method: method, host: "s3.\(settings.region).amazonaws.com",
-                                             encodedPath: "/\(settings.bucket)" + (key == nil ? "" : objectPath), query: query, headers: headers))
+            return (
+                "https",
+                SignableRequest(
+                    method: method, host: "s3.\(settings.region).amazonaws.com",
+                    encodedPath: "/\(settings.bucket)" + (key == nil ? "" : objectPath), query: query, headers: headers)
+            )
         }
-        return ("https", SignableRequest(method: method, host: "\(settings.bucket).s3.\(settings.region).amazonaws.com",
-                                         encodedPath: objectPath, query: query, headers: headers))
+        return (
+            "https",
+            SignableRequest(
+                method: method, host: "\(settings.bucket).s3.\(settings.region).amazonaws.com",
+                encodedPath: objectPath, query: query, headers: headers)
+        )
     }
 
     /// Signs and sends one request, retrying what the SDKs retry; a final failure becomes an
     /// `ObjectStoreError` naming the key (or the bucket) and what to check.
-    private func send(_ operation: String, key: ObjectKey?, method: String, query: [(String, String)] = [],
-                      headers: [String: String] = [:], body: Data = Data()) async throws -> TransportResponse {
+    private func send(
+        _ operation: String, key: ObjectKey?, method: String, query: [(String, String)] = [],
+        headers: [String: String] = [:], body: Data = Data()
+    ) async throws -> TransportResponse {
         let (scheme, request) = signable(method: method, key: key, query: query, headers: headers)
         let payloadHash = SigV4.sha256Hex(body)
         let queryText = SigV4.canonicalQuery(request.query)
@@ -254,7 +270,8 @@ public final class S3ObjectStore: ObjectStore {
             let signed = SigV4(credentials: current, region: settings.region).signedHeaders(for: request, payloadHash: payloadHash, date: Date())
             let last = attempt == settings.maxAttempts
             do {
-                let response = try await transport.send(TransportRequest(method: method, url: url, headers: signed, body: body, timeout: settings.timeout))
+                let response = try await transport.send(
+                    TransportRequest(method: method, url: url, headers: signed, body: body, timeout: settings.timeout))
                 if (200..<300).contains(response.status) { return response }
                 let error = S3ServiceError(status: response.status, body: response.body)
                 if error.isRetryable && !last {

@@ -83,10 +83,12 @@ public struct SigV4: Sendable {
         if let token = credentials.sessionToken { headers["x-amz-security-token"] = token.reveal() }
         var signing = headers
         signing["host"] = request.host
-        let canonical = Self.canonicalRequest(method: request.method, encodedPath: request.encodedPath,
-                                              query: Self.canonicalQuery(request.query), headers: signing, payloadHash: payloadHash)
+        let canonical = Self.canonicalRequest(
+            method: request.method, encodedPath: request.encodedPath,
+            query: Self.canonicalQuery(request.query), headers: signing, payloadHash: payloadHash)
         let signature = self.signature(canonicalRequest: canonical.text, date: date)
-        headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(date)), "
+        headers["Authorization"] =
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(date)), "
             + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
         return headers
     }
@@ -104,8 +106,9 @@ public struct SigV4: Sendable {
         headers["host"] = request.host
         query.append(("X-Amz-SignedHeaders", headers.keys.map { $0.lowercased() }.sorted().joined(separator: ";")))
         let canonicalQuery = Self.canonicalQuery(query)
-        let canonical = Self.canonicalRequest(method: request.method, encodedPath: request.encodedPath, query: canonicalQuery,
-                                              headers: headers, payloadHash: Self.unsignedPayload)
+        let canonical = Self.canonicalRequest(
+            method: request.method, encodedPath: request.encodedPath, query: canonicalQuery,
+            headers: headers, payloadHash: Self.unsignedPayload)
         let signature = self.signature(canonicalRequest: canonical.text, date: date)
         return URL(string: "\(scheme)://\(request.host)\(request.encodedPath)?\(canonicalQuery)&X-Amz-Signature=\(signature)")!
     }
@@ -116,10 +119,15 @@ public struct SigV4: Sendable {
         "\(Self.timestamp(date).prefix(8))/\(region)/\(service)/aws4_request"
     }
 
-    static func canonicalRequest(method: String, encodedPath: String, query: String, headers: [String: String],
-                                 payloadHash: String) -> (text: String, signedHeaders: String) {
+    static func canonicalRequest(
+        method: String, encodedPath: String, query: String, headers: [String: String],
+        payloadHash: String
+    ) -> (text: String, signedHeaders: String) {
         let normalised = headers.map { name, value in
-            (name.lowercased(), value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " "))
+            (
+                name.lowercased(),
+                value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+            )
         }.sorted { $0.0 < $1.0 }
         let signedHeaders = normalised.map(\.0).joined(separator: ";")
         let canonicalHeaders = normalised.map { "\($0.0):\($0.1)\n" }.joined()

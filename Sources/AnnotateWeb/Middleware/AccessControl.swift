@@ -28,7 +28,9 @@ struct AccessControl<Context: RequestContext>: RouterMiddleware {
             headers.append(HTTPField(name: .wwwAuthenticate, value: #"Basic realm="annotate", charset="UTF-8""#))
             headers.append(HTTPField(name: .wwwAuthenticate, value: #"Bearer realm="annotate""#))
             let what = isRead ? "reading this server" : "uploading"
-            throw WebError(.unauthorized, "\(what) needs the server's token: send Authorization: Bearer TOKEN, or log in with the token as the password", headers: headers)
+            throw WebError(
+                .unauthorized, "\(what) needs the server's token: send Authorization: Bearer TOKEN, or log in with the token as the password",
+                headers: headers)
         }
         return try await next(request, context)
     }
@@ -45,7 +47,8 @@ struct AccessControl<Context: RequestContext>: RouterMiddleware {
             offered = credential
         case "basic":
             guard let decoded = Data(base64Encoded: credential).map({ String(decoding: $0, as: UTF8.self) }),
-                  let colon = decoded.firstIndex(of: ":") else { return false }
+                let colon = decoded.firstIndex(of: ":")
+            else { return false }
             offered = String(decoded[decoded.index(after: colon)...])
         default:
             return false

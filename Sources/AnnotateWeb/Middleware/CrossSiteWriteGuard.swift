@@ -47,7 +47,8 @@ struct CrossSiteWriteGuard<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let reason = CrossSiteWritePolicy.refusal(
             method: request.method, origin: request.headers[.origin], fetchSite: request.headers[.secFetchSite],
-            authority: request.head.authority ?? request.headers[.host]) {
+            authority: request.head.authority ?? request.headers[.host])
+        {
             throw WebError(.forbidden, reason)
         }
         return try await next(request, context)

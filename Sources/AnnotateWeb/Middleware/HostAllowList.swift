@@ -92,8 +92,10 @@ struct HostAllowList<Context: RequestContext>: RouterMiddleware {
         let authority = request.head.authority ?? request.headers[.host]
         guard policy.allows(authority: authority) else {
             let name = HostPolicy.hostPart(of: authority ?? "")
-            throw WebError(.misdirectedRequest, "this server does not answer for the host name \(name.debugDescription): "
-                           + "if that is its name, start it with --allowed-host \(name) (or ANNOTATE_ALLOWED_HOSTS)")
+            throw WebError(
+                .misdirectedRequest,
+                "this server does not answer for the host name \(name.debugDescription): "
+                    + "if that is its name, start it with --allowed-host \(name) (or ANNOTATE_ALLOWED_HOSTS)")
         }
         return try await next(request, context)
     }

@@ -71,7 +71,8 @@ enum CompressionPolicy {
     /// `q=0`, `q=0.`, `q=0.000`: the coding is refused.
     private static func isZeroQuality(_ parameter: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard parameter.count >= 3, parameter.first! | 0x20 == UInt8(ascii: "q"),
-              parameter[parameter.startIndex + 1] == UInt8(ascii: "=") else { return false }
+            parameter[parameter.startIndex + 1] == UInt8(ascii: "=")
+        else { return false }
         let value = parameter.dropFirst(2)
         return value.first == UInt8(ascii: "0") && value.dropFirst().allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") }
     }
@@ -83,14 +84,16 @@ struct ResponseCompression<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         guard CompressionPolicy.isCompressible(contentType: response.headers[.contentType]),
-              response.headers[.contentRange] == nil, response.status != .partialContent else {
+            response.headers[.contentRange] == nil, response.status != .partialContent
+        else {
             return response
         }
         response.headers[.vary] = "Accept-Encoding"
         // Already encoded (kept pages come compressed) or nothing to encode.
         guard response.headers[.contentEncoding] == nil, response.status != .notModified,
-              CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding]),
-              let length = response.body.contentLength, length >= CompressionPolicy.minimumBytes else {
+            CompressionPolicy.acceptsGzip(request.headers[.acceptEncoding]),
+            let length = response.body.contentLength, length >= CompressionPolicy.minimumBytes
+        else {
             return response
         }
         let compressed = try await response.body.collected().gzipped()

@@ -37,9 +37,10 @@ extension WebApp {
         }
         let caching = settings.isPrivate ? "private" : "public"
         if let file = store.localFile(for: key) {
-            return try await fileResponse(file.path, request: request, context: context, contentType: contentType,
-                                          cacheControl: variant == "original" ? "\(caching), max-age=86400, immutable" : "\(caching), max-age=300",
-                                          missing: "the \(variant) of image \(record.id) is missing from \(store.displayName)")
+            return try await fileResponse(
+                file.path, request: request, context: context, contentType: contentType,
+                cacheControl: variant == "original" ? "\(caching), max-age=86400, immutable" : "\(caching), max-age=300",
+                missing: "the \(variant) of image \(record.id) is missing from \(store.displayName)")
         }
         guard let url = try await presigned.url(for: key, in: store) else {
             throw WebError(.notImplemented, "the store \(store.displayName) can neither serve files nor presign URLs")
@@ -49,8 +50,10 @@ extension WebApp {
     }
 
     /// The file at `path` with validators and range support.
-    func fileResponse(_ path: String, request: Request, context: BasicRequestContext, contentType: String,
-                      cacheControl: String, missing: String) async throws -> Response {
+    func fileResponse(
+        _ path: String, request: Request, context: BasicRequestContext, contentType: String,
+        cacheControl: String, missing: String
+    ) async throws -> Response {
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw WebError.notFound(missing) }
         let length = Int(info.st_size)
@@ -70,7 +73,9 @@ extension WebApp {
         let head = request.method == .head
         switch range {
         case .unsatisfiable:
-            throw WebError(.rangeNotSatisfiable, "the requested range is outside the \(length) bytes of this file", headers: [.contentRange: "bytes */\(length)"])
+            throw WebError(
+                .rangeNotSatisfiable, "the requested range is outside the \(length) bytes of this file", headers: [.contentRange: "bytes */\(length)"]
+            )
         case .partial(let bytes):
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(length)"
             headers[.contentLength] = String(bytes.count)

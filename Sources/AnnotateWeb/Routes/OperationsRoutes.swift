@@ -20,13 +20,16 @@ extension WebApp {
         }
         router.get("/metrics") { _, _ in
             let text = metrics.render(try await metadata.summary())
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
 
     /// Runs `body` with a deadline; the result names the part and, when it failed, why.
-    static func check(_ part: String, within limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> (part: String, problem: String?) {
+    static func check(
+        _ part: String, within limit: Duration, _ body: @escaping @Sendable () async throws -> Void
+    ) async -> (part: String, problem: String?) {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await body() }

@@ -19,10 +19,12 @@ extension WebApp {
             try await cachedPage(request) { Response.html(pages.image(try await record(context))) }
         }
         // Compressed once, here, rather than on every request.
-        let script = CachedPage(version: 0, contentType: "text/javascript; charset=utf-8",
-                                     body: ByteBuffer(string: WebAssets.galleryScript), cacheControl: "public, max-age=3600")
-        let style = CachedPage(version: 0, contentType: "text/css; charset=utf-8",
-                                    body: ByteBuffer(string: GalleryTemplates.style), cacheControl: "public, max-age=3600")
+        let script = CachedPage(
+            version: 0, contentType: "text/javascript; charset=utf-8",
+            body: ByteBuffer(string: WebAssets.galleryScript), cacheControl: "public, max-age=3600")
+        let style = CachedPage(
+            version: 0, contentType: "text/css; charset=utf-8",
+            body: ByteBuffer(string: GalleryTemplates.style), cacheControl: "public, max-age=3600")
         router.get("/assets/gallery.js") { request, _ in script.response(to: request) }
         router.get("/assets/gallery.css") { request, _ in style.response(to: request) }
     }

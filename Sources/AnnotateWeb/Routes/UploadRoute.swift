@@ -16,10 +16,13 @@ extension WebApp {
 
     func upload(_ request: Request) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > settings.maxUploadBytes {
-            throw WebError(.contentTooLarge, "the upload (\(length >> 20) MB) is over this server's limit of \(settings.maxUploadBytes >> 20) MB (--max-upload-mb)")
+            throw WebError(
+                .contentTooLarge,
+                "the upload (\(length >> 20) MB) is over this server's limit of \(settings.maxUploadBytes >> 20) MB (--max-upload-mb)")
         }
         let boundary = try MultipartUploadReader.boundary(contentType: request.headers[.contentType])
-        let directory = temporaryDirectory
+        let directory =
+            temporaryDirectory
             .appendingPathComponent("annotate-upload-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,7 +45,9 @@ extension WebApp {
 
         let accepted = results.filter { $0.status == .uploaded || $0.status == .duplicate }
         // Nothing accepted: 415 when every file was not an image at all, else 422.
-        let status: HTTPResponse.Status = !accepted.isEmpty ? .ok
+        let status: HTTPResponse.Status =
+            !accepted.isEmpty
+            ? .ok
             : results.allSatisfy({ $0.mediaType != nil }) ? .unsupportedMediaType : .unprocessableContent
         if request.wantsJSON {
             return Response.json(UploadAnswer(results: results), status: status)
@@ -50,11 +55,14 @@ extension WebApp {
         if accepted.count == results.count {
             return Response.redirect(to: "/gallery")
         }
-        let notice = status == .unsupportedMediaType
+        let notice =
+            status == .unsupportedMediaType
             ? "Nothing was uploaded: " + results.map { "\($0.file) is \($0.mediaType ?? "not an image"), not an image" }.joined(separator: "; ") + "."
             : "\(accepted.count) of \(results.count) files were accepted."
-        return Response.html(pages.upload(limitBytes: settings.maxUploadBytes, processing: settings.processUploads,
-                                          notice: notice, results: results), status: status)
+        return Response.html(
+            pages.upload(
+                limitBytes: settings.maxUploadBytes, processing: settings.processUploads,
+                notice: notice, results: results), status: status)
     }
 }
 

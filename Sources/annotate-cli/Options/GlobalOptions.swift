@@ -8,13 +8,22 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Root of the embedded defaults: the SQLite file and the object folder. [env: ANNOTATE_HOME]", valueName: "dir"))
     var home: String?
 
-    @Option(help: ArgumentHelp("Database: sqlite:PATH, or mysql://USER:PASS@HOST[:PORT]/DB for MySQL 8 or MariaDB. [env: ANNOTATE_DB, else DB_HOST…DB_PASSWORD; default: sqlite:HOME/annotate.db]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Database: sqlite:PATH, or mysql://USER:PASS@HOST[:PORT]/DB for MySQL 8 or MariaDB. [env: ANNOTATE_DB, else DB_HOST…DB_PASSWORD; default: sqlite:HOME/annotate.db]",
+            valueName: "url"))
     var db: String?
 
-    @Option(help: ArgumentHelp("Store for originals: file:DIR, or s3://BUCKET[/PREFIX] for S3 or an S3-compatible server (AWS_ENDPOINT_URL_S3). [env: ANNOTATE_STORE; default: file:HOME/objects]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Store for originals: file:DIR, or s3://BUCKET[/PREFIX] for S3 or an S3-compatible server (AWS_ENDPOINT_URL_S3). [env: ANNOTATE_STORE; default: file:HOME/objects]",
+            valueName: "url"))
     var store: String?
 
-    @Option(help: ArgumentHelp("Store for thumbnails: file:DIR or s3://BUCKET[/PREFIX]. [env: ANNOTATE_THUMBNAIL_STORE, or THUMBNAIL_BUCKET_NAME; default: the --store]", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Store for thumbnails: file:DIR or s3://BUCKET[/PREFIX]. [env: ANNOTATE_THUMBNAIL_STORE, or THUMBNAIL_BUCKET_NAME; default: the --store]",
+            valueName: "url"))
     var thumbnailStore: String?
 
     @Option(help: ArgumentHelp("TOML file whose keys are long option names. [env: ANNOTATE_CONFIG]", valueName: "file"))

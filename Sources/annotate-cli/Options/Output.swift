@@ -3,6 +3,7 @@ import AnnotateKit
 import AnnotatePresentation
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,10 +4,13 @@ import ArgumentParser
 
 /// How images are processed; shared by `process` and `upload --process`.
 struct ProcessingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("gemini, openai (any OpenAI-compatible server) or metadata (offline). [env: ANNOTATE_ANNOTATOR; default: gemini]", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "gemini, openai (any OpenAI-compatible server) or metadata (offline). [env: ANNOTATE_ANNOTATOR; default: gemini]", valueName: "name"))
     var annotator: String?
 
-    @Option(help: ArgumentHelp("Model for the annotator. [env: GEMINI_MODEL_NAME or OPENAI_MODEL; default: gemini-2.5-flash-lite]", valueName: "name"))
+    @Option(
+        help: ArgumentHelp("Model for the annotator. [env: GEMINI_MODEL_NAME or OPENAI_MODEL; default: gemini-2.5-flash-lite]", valueName: "name"))
     var model: String?
 
     @Option(help: ArgumentHelp("Instruction sent with each image. [env: ANNOTATE_PROMPT; default: built in]", valueName: "text"))

@@ -15,7 +15,9 @@ struct GalleryExport: AsyncParsableCommand {
     @Option(help: ArgumentHelp("html, json or csv. [default: html]", valueName: "format"))
     var format: String = "html"
 
-    @Option(help: ArgumentHelp("copy: copy thumbnails and originals into the output; presign: link to them with presigned S3 URLs. [default: copy]", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "copy: copy thumbnails and originals into the output; presign: link to them with presigned S3 URLs. [default: copy]", valueName: "mode"))
     var links: String = "copy"
 
     @Option(help: ArgumentHelp("How long presigned URLs stay valid, 1s to 7d. [default: 7d]", valueName: "duration"))
@@ -43,11 +45,13 @@ struct GalleryExport: AsyncParsableCommand {
         try await reportingErrors {
             let components = try global.open()
             let output = Output(json: global.json, quiet: global.quiet)
-            let exporter = GalleryExporter(metadata: components.metadata, originals: components.originals,
-                                           thumbnails: components.thumbnails, logger: components.logger)
+            let exporter = GalleryExporter(
+                metadata: components.metadata, originals: components.originals,
+                thumbnails: components.thumbnails, logger: components.logger)
             try await components.verifyStores()
-            let result = try await exporter.export(to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,
-                                                   links: linkMode)
+            let result = try await exporter.export(
+                to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,
+                links: linkMode)
             for key in result.missingObjects { output.message("annotate: object \(key) is missing from the store") }
             if global.json {
                 await output.result(json: ["path": result.mainFile.path, "images": String(result.images)])

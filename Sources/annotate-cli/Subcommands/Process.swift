@@ -37,10 +37,15 @@ struct Process: AsyncParsableCommand {
     @Flag(help: "Keep claiming new work as it arrives until SIGINT/SIGTERM (polling, with backoff while idle).")
     var watch = false
 
-    @Option(help: ArgumentHelp("Process the objects an S3 event names (EventBridge \"Object Created\", a Records notification, or either in an SNS envelope or an SQS batch), registering unknown ones; - reads stdin.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Process the objects an S3 event names (EventBridge \"Object Created\", a Records notification, or either in an SNS envelope or an SQS batch), registering unknown ones; - reads stdin.",
+            valueName: "file"))
     var event: String?
 
-    @Option(help: ArgumentHelp("After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
     var grace: String = "30s"
 
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
@@ -145,7 +150,8 @@ struct ProcessRunner {
             } else {
                 let error = report.error.map { ": \($0)" } ?? ""
                 let task = report.task.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                await output.result("\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
+                await output.result(
+                    "\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
             }
         }
         try await ServiceRunner.run([.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
@@ -154,7 +160,9 @@ struct ProcessRunner {
         if output.json {
             await output.result(json: SummaryLine(summary: summary))
         } else {
-            await output.result("\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")")
+            await output.result(
+                "\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")"
+            )
         }
         return summary
     }
@@ -192,8 +200,10 @@ struct SummaryLine: Encodable {
         func counts(_ task: TaskKind) -> [String: Int] {
             ["completed": summary.completed[task] ?? 0, "failed": summary.failed[task] ?? 0]
         }
-        try c.encode(Counts(images: summary.images, completed: summary.completedCount, failed: summary.failedCount,
-                            retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail)),
-                     forKey: .summary)
+        try c.encode(
+            Counts(
+                images: summary.images, completed: summary.completedCount, failed: summary.failedCount,
+                retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail)),
+            forKey: .summary)
     }
 }

@@ -20,7 +20,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on; 0 picks a free one. [default: 8080]", valueName: "port"))
     var port: String?
 
-    @Option(help: ArgumentHelp("Token that uploads (and with --private, reads) need, as a Bearer token or a Basic password. [env: ANNOTATE_TOKEN]", valueName: "token"))
+    @Option(
+        help: ArgumentHelp(
+            "Token that uploads (and with --private, reads) need, as a Bearer token or a Basic password. [env: ANNOTATE_TOKEN]", valueName: "token"))
     var token: String?
 
     @Flag(name: .customLong("private"), help: "Reads need the token too (all but /health and /metrics).")
@@ -29,9 +31,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest upload request in megabytes. [default: 100]", valueName: "n"))
     var maxUploadMb: String?
 
-    @Option(name: .customLong("allowed-host"), help: ArgumentHelp(
-        "A Host name this server answers for besides localhost, 127.0.0.1 and [::1] (repeatable; * for any, behind a proxy that rewrites Host). [env: ANNOTATE_ALLOWED_HOSTS]",
-        valueName: "name"))
+    @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp(
+            "A Host name this server answers for besides localhost, 127.0.0.1 and [::1] (repeatable; * for any, behind a proxy that rewrites Host). [env: ANNOTATE_ALLOWED_HOSTS]",
+            valueName: "name"))
     var allowedHosts: [String] = []
 
     @Flag(help: "Web only: leave processing to `process --watch` workers.")
@@ -40,7 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Thumbnail workers. [default: cores]", valueName: "n"))
     var jobs: String?
 
-    @Option(help: ArgumentHelp("After SIGINT/SIGTERM, how long tasks in flight may take to finish before they are released. [default: 30s]", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "After SIGINT/SIGTERM, how long tasks in flight may take to finish before they are released. [default: 30s]", valueName: "duration"))
     var grace: String = "30s"
 
     @OptionGroup(title: "Processing") var processing: ProcessingOptions

@@ -53,7 +53,9 @@ struct Status: AsyncParsableCommand {
                     let found = try await metadata.records(after: nil, limit: ids.count, filter: .ids(ids))
                     let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
                     for id in ids {
-                        if let record = byID[id] { records.append(record) } else {
+                        if let record = byID[id] {
+                            records.append(record)
+                        } else {
                             output.message("annotate: no image with id \(id)")
                             missing = true
                         }
@@ -85,8 +87,9 @@ struct Status: AsyncParsableCommand {
         var lines = ["\(summary.total) images"]
         lines.append("task        " + TaskStatus.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         for (name, counts) in [("annotation", summary.annotation), ("thumbnail", summary.thumbnail)] {
-            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                         + TaskStatus.allCases.map { String(counts[$0] ?? 0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+            lines.append(
+                name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + TaskStatus.allCases.map { String(counts[$0] ?? 0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         }
         if summary.tokens > 0 { lines.append("tokens used: \(summary.tokens)") }
         if !failures.isEmpty {

@@ -65,7 +65,9 @@ struct Upload: AsyncParsableCommand {
             let all = problems + results
             let counts = Dictionary(grouping: all, by: \.status).mapValues(\.count)
             if !global.json {
-                await output.result("\(counts[.uploaded] ?? 0) uploaded, \(counts[.duplicate] ?? 0) duplicate, \(counts[.rejected] ?? 0) rejected, \(counts[.skipped] ?? 0) skipped")
+                await output.result(
+                    "\(counts[.uploaded] ?? 0) uploaded, \(counts[.duplicate] ?? 0) duplicate, \(counts[.rejected] ?? 0) rejected, \(counts[.skipped] ?? 0) skipped"
+                )
             }
             var failed = (counts[.rejected] ?? 0) > 0
             if let pipeline {

@@ -1,3 +1,7 @@
+import Foundation
+import Logging
+import Testing
+
 @testable import AnnotateAnnotators
 @testable import AnnotateCore
 @testable import AnnotateHTTPClient
@@ -6,17 +10,18 @@
 @testable import AnnotateMetadata
 @testable import AnnotatePipeline
 @testable import AnnotateStorage
-import Foundation
-import Logging
-import Testing
 
 /// The Gemini client against a fake that checks every request as the real API would.
 @Suite struct GeminiAnnotatorTests {
-    static func annotator(_ fake: FakeGemini, key: String? = nil, model: String = "gemini-2.5-flash-lite",
-                          prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(10), baseURL: String? = nil) -> GeminiAnnotator {
-        GeminiAnnotator(settings: .init(apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
-                                        common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
-                        transport: NIOHTTPTransport(maximumConnections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
+    static func annotator(
+        _ fake: FakeGemini, key: String? = nil, model: String = "gemini-2.5-flash-lite",
+        prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(10), baseURL: String? = nil
+    ) -> GeminiAnnotator {
+        GeminiAnnotator(
+            settings: .init(
+                apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
+                common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
+            transport: NIOHTTPTransport(maximumConnections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     static func input(_ name: String = "mountains-picos.jpg") async throws -> AnnotationInput {
@@ -40,7 +45,9 @@ import Testing
     }
 
     @Test func successSendsABoundedPreviewAndRecordsProvenance() async throws {
-        let fake = try FakeGemini(script: [.success(caption: "This image shows **a mountain** path under cloud", tags: ["Mountains", "#hiking", "mountains"], tokens: 321)])
+        let fake = try FakeGemini(script: [
+            .success(caption: "This image shows **a mountain** path under cloud", tags: ["Mountains", "#hiking", "mountains"], tokens: 321)
+        ])
         defer { fake.stop() }
         let annotation = try await Self.annotator(fake).annotate(try await Self.input())
         #expect(fake.violations.isEmpty, "\(fake.violations)")
@@ -121,7 +128,8 @@ import Testing
     }
 
     @Test func answersAreCleaned() throws {
-        #expect(try AnnotationAnswer.parse("```json\n{\"caption\": \"the image depicts: a cat\", \"tags\": [\" Cat \"]}\n```")
+        #expect(
+            try AnnotationAnswer.parse("```json\n{\"caption\": \"the image depicts: a cat\", \"tags\": [\" Cat \"]}\n```")
                 == .init(caption: "A cat.", tags: ["cat"]))
         #expect(try AnnotationAnswer.parse(#"{"description": "Dogs at a window", "tags": []}"#).caption == "Dogs at a window.")
         #expect(throws: AnnotationError.self) { try AnnotationAnswer.parse("I cannot help with that.") }
@@ -166,8 +174,10 @@ import Testing
             options.retryPolicy = .immediate
             options.annotationJobs = 4
             change(&options)
-            return try await Pipeline(metadata: metadata, originals: store, thumbnails: store, annotator: annotator,
-                                      thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: .quiet).run(options) { _ in }
+            return try await Pipeline(
+                metadata: metadata, originals: store, thumbnails: store, annotator: annotator,
+                thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: .quiet
+            ).run(options) { _ in }
         }
     }
 
@@ -178,15 +188,18 @@ import Testing
         let uploader = Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: .quiet)
         var ids: [Int64] = []
         for name in names {
-            ids.append(try #require(try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent(name).path, origin: .named)).id))
+            ids.append(
+                try #require(try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent(name).path, origin: .named)).id))
         }
         return Setup(metadata: metadata, store: store, ids: ids)
     }
 
     @Test func bothTasksCompleteAndTokensAddUp() async throws {
         let s = try await setup()
-        let fake = try FakeGemini(script: [.success(caption: "One.", tags: ["a"], tokens: 100), .success(caption: "Two.", tags: ["b"], tokens: 200),
-                                           .success(caption: "Three.", tags: ["c"], tokens: 300)])
+        let fake = try FakeGemini(script: [
+            .success(caption: "One.", tags: ["a"], tokens: 100), .success(caption: "Two.", tags: ["b"], tokens: 200),
+            .success(caption: "Three.", tags: ["c"], tokens: 300),
+        ])
         defer { fake.stop() }
         let summary = try await s.run(GeminiAnnotatorTests.annotator(fake))
         #expect(summary.completed == [.annotation: 3, .thumbnail: 3])
@@ -244,7 +257,11 @@ import Testing
         let fake = try FakeGemini()
         defer { fake.stop() }
         _ = try await s.run(GeminiAnnotatorTests.annotator(fake, model: "model-a"))
-        _ = try await s.run(GeminiAnnotatorTests.annotator(fake, model: "model-b")) { $0.reprocess = true; $0.ids = [s.ids[0]]; $0.tasks = [.annotation] }
+        _ = try await s.run(GeminiAnnotatorTests.annotator(fake, model: "model-b")) {
+            $0.reprocess = true
+            $0.ids = [s.ids[0]]
+            $0.tasks = [.annotation]
+        }
         let before = fake.requests
         let stale = try await s.run(GeminiAnnotatorTests.annotator(fake, model: "model-b")) { $0.stale = true }
         #expect(stale.completed == [.annotation: 2])

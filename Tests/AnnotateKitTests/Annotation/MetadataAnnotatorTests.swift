@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
 @testable import AnnotateKit
-import Foundation
-import Testing
 
 @Suite struct MetadataAnnotatorTests {
     let annotator: MetadataAnnotator

@@ -1,16 +1,20 @@
+import Foundation
+import Testing
+
 @testable import AnnotateAnnotators
 @testable import AnnotateCore
 @testable import AnnotateHTTPClient
 @testable import AnnotateKit
-import Foundation
-import Testing
 
 @Suite struct OpenAIAnnotatorTests {
     static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(10), baseURL: String? = nil) -> OpenAIAnnotator {
-        OpenAIAnnotator(settings: .init(baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
-                                        common: .init(model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
-                                                      timeout: timeout, previewSide: 768)),
-                        transport: NIOHTTPTransport(maximumConnections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
+        OpenAIAnnotator(
+            settings: .init(
+                baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
+                common: .init(
+                    model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
+                    timeout: timeout, previewSide: 768)),
+            transport: NIOHTTPTransport(maximumConnections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> Result<Annotation, AnnotationError> {
@@ -35,7 +39,8 @@ import Testing
     }
 
     @Test func successWithFencedJSONAndTokens() async throws {
-        let result = try await outcome(.success(content: "```json\n{\"caption\": \"In this image, two dogs look out\", \"tags\": [\"Dogs\"]}\n```", tokens: 140))
+        let result = try await outcome(
+            .success(content: "```json\n{\"caption\": \"In this image, two dogs look out\", \"tags\": [\"Dogs\"]}\n```", tokens: 140))
         let annotation = try result.get()
         #expect(annotation.caption == "Two dogs look out.")
         #expect(annotation.tags == ["dogs"] && annotation.tokens == 140 && annotation.model == "llava-test")
@@ -73,7 +78,8 @@ import Testing
         let fake = try FakeOpenAI()
         defer { fake.stop() }
         do {
-            _ = try await Self.annotator(fake, baseURL: "http://127.0.0.1:\(unusedLoopbackPort())/v1").annotate(try await GeminiAnnotatorTests.input())
+            _ = try await Self.annotator(fake, baseURL: "http://127.0.0.1:\(unusedLoopbackPort())/v1").annotate(
+                try await GeminiAnnotatorTests.input())
             Issue.record("expected a failure")
         } catch let error as AnnotationError {
             #expect(error.disposition == .stopRun)
@@ -85,7 +91,9 @@ import Testing
         defer { fake.stop() }
         var binary = Binary(home: try Fixtures.temporaryDirectory("openai-cli"))
         binary.environment = ["OPENAI_BASE_URL": fake.baseURL, "OPENAI_MODEL": "llava-test"]
-        let run = try binary.run(["upload", "--process", "--annotator", "openai", "--json", Fixtures.samples.appendingPathComponent("dogs-window.jpg").path])
+        let run = try binary.run([
+            "upload", "--process", "--annotator", "openai", "--json", Fixtures.samples.appendingPathComponent("dogs-window.jpg").path,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(fake.violations.isEmpty && fake.longSides == [640])
         let record = try #require(try binary.run(["status", "--json", "1"]).json().first)

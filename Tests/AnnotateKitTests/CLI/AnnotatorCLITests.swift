@@ -1,7 +1,8 @@
-@testable import AnnotateAnnotators
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateAnnotators
+@testable import AnnotateKit
 
 /// The AI annotators through the built binary, against the fake Gemini on loopback.
 @Suite struct AnnotatorCLITests {
@@ -26,7 +27,8 @@ import Testing
         #expect(try binary.run(["upload", "--process", "--model", "models/gemini-2.5-flash-lite", samples[0]]).status == 0)
         #expect(fake.violations.isEmpty, "\(fake.violations)")
         #expect(Set(fake.observed.map(\.path)) == ["/v1beta/models/gemini-2.5-flash-lite:generateContent"])
-        #expect(GeminiAnnotator.modelURL(baseURL: URL(string: "https://g.example")!, model: "models/m").absoluteString
+        #expect(
+            GeminiAnnotator.modelURL(baseURL: URL(string: "https://g.example")!, model: "models/m").absoluteString
                 == "https://g.example/v1beta/models/m")
     }
 
@@ -49,8 +51,10 @@ import Testing
     }
 
     @Test func processWithGeminiRecordsCaptionsTagsAndTokens() throws {
-        let fake = try FakeGemini(script: [.success(caption: "An astronaut in an orange suit.", tags: ["astronaut", "portrait"], tokens: 270),
-                                           .success(caption: "A fig in a red bowl.", tags: ["fig", "bowl"], tokens: 280)])
+        let fake = try FakeGemini(script: [
+            .success(caption: "An astronaut in an orange suit.", tags: ["astronaut", "portrait"], tokens: 270),
+            .success(caption: "A fig in a red bowl.", tags: ["fig", "bowl"], tokens: 280),
+        ])
         defer { fake.stop() }
         let binary = gemini(fake)
         let run = try binary.run(["upload", "--process", "--json", "--annotation-jobs", "1"] + samples)
@@ -68,7 +72,9 @@ import Testing
 
     @Test func anUnreachableAPIExits69AndLeavesTasksPending() throws {
         var binary = binary
-        binary.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": "k-123456", "GEMINI_BASE_URL": "http://127.0.0.1:\(unusedLoopbackPort())"]
+        binary.environment = [
+            "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": "k-123456", "GEMINI_BASE_URL": "http://127.0.0.1:\(unusedLoopbackPort())",
+        ]
         #expect(try binary.run(["upload"] + samples).status == 0)
         let run = try binary.run(["process"])
         #expect(run.status == 69)

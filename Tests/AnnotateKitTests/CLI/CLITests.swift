@@ -1,6 +1,8 @@
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,8 +94,10 @@ import Glibc
     @Test func anUnreachableS3StoreIs69ForEverySubcommandThatNeedsItAndNothingIsRecorded() throws {
         var unreachable = binary
         // Port 1 on loopback: connection refused at once.
-        unreachable.environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "Zq9-never-shown",
-                                   "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"]
+        unreachable.environment = [
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "Zq9-never-shown",
+            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1",
+        ]
         let photo = Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path
         let out = try Fixtures.temporaryDirectory("export-unreachable").appendingPathComponent("site").path
         for arguments in [["upload", photo], ["upload", "--json", photo], ["process"], ["gallery-export", out], ["serve", "--port", "0"]] {
@@ -191,10 +195,13 @@ import Glibc
 
         let record = try #require(try binary.run(["status", "--json", String(sunsetID)]).json().first)
         // The contract's keys, plus the failure classes of the ledger (added, never renamed).
-        #expect(Set(record.keys) == ["id", "filename", "sha256", "content_type", "size", "width", "height", "annotation",
-                                     "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
-                                     "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",
-                                     "uploaded_at", "updated_at", "annotation_error_class", "thumbnail_error_class"])
+        #expect(
+            Set(record.keys) == [
+                "id", "filename", "sha256", "content_type", "size", "width", "height", "annotation",
+                "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
+                "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",
+                "uploaded_at", "updated_at", "annotation_error_class", "thumbnail_error_class",
+            ])
         #expect(record["filename"] as? String == "sunset-exif8.jpg")
         #expect(record["width"] as? Int == 1024 && record["height"] as? Int == 683)
         #expect((record["s3_key_thumbnail"] as? String)?.hasPrefix("thumbnails/") == true)
@@ -268,7 +275,8 @@ import Glibc
         #expect(finishedBeforeKill >= 10 && finishedBeforeKill < 240, "kill landed at \(finishedBeforeKill) of 240 tasks")
 
         let stranded = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect(((stranded["annotation"] as? [String: Int])?["processing"] ?? 0) + ((stranded["thumbnail"] as? [String: Int])?["processing"] ?? 0) > 0)
+        #expect(
+            ((stranded["annotation"] as? [String: Int])?["processing"] ?? 0) + ((stranded["thumbnail"] as? [String: Int])?["processing"] ?? 0) > 0)
 
         usleep(2_200_000)
         let next = try binary.run(["process", "--json"])
@@ -285,7 +293,8 @@ import Glibc
         for subcommand in ["upload", "process", "status", "gallery-export", "serve", "doctor"] {
             #expect(man.contains(".SS \(subcommand)") || man.contains("annotate \(subcommand)"), "man page lacks \(subcommand)")
             let help = try binary.run([subcommand, "--help"]).stdout
-            let options = Set(pattern.matches(in: help, range: NSRange(help.startIndex..., in: help)).map { String(help[Range($0.range, in: help)!]) })
+            let options = Set(
+                pattern.matches(in: help, range: NSRange(help.startIndex..., in: help)).map { String(help[Range($0.range, in: help)!]) })
             for option in options where option != "--help" {
                 #expect(man.contains(option), "man page lacks \(option) of \(subcommand)")
             }

@@ -1,6 +1,8 @@
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +26,8 @@ extension MariaDBServerSuites {
                 let folder = try Fixtures.temporaryDirectory("crash-round")
                 let batch = try (0..<8).map { n in
                     let url = folder.appendingPathComponent("r\(round)-\(n).jpg")
-                    try (Fixtures.sample(n % 2 == 0 ? "rocket-launch-exif6.jpg" : "sunset-exif8.jpg") + Data("round \(round) copy \(n)".utf8)).write(to: url)
+                    try (Fixtures.sample(n % 2 == 0 ? "rocket-launch-exif6.jpg" : "sunset-exif8.jpg") + Data("round \(round) copy \(n)".utf8)).write(
+                        to: url)
                     return url.path
                 }
                 total += batch.count
@@ -49,16 +52,21 @@ extension MariaDBServerSuites {
             let records = try await store.allRecords(filter: .all)
             #expect(records.count == total)
             for record in records {
-                #expect(record.annotationStatus == .completed && record.thumbnailStatus == .completed,
-                        "#\(record.id): \(record.annotationStatus) \(record.annotationError ?? "") / \(record.thumbnailStatus) \(record.thumbnailError ?? "")")
-                #expect(FileManager.default.fileExists(atPath: objects.appendingPathComponent(record.originalKey).path), "#\(record.id) without its object")
+                #expect(
+                    record.annotationStatus == .completed && record.thumbnailStatus == .completed,
+                    "#\(record.id): \(record.annotationStatus) \(record.annotationError ?? "") / \(record.thumbnailStatus) \(record.thumbnailError ?? "")"
+                )
+                #expect(
+                    FileManager.default.fileExists(atPath: objects.appendingPathComponent(record.originalKey).path),
+                    "#\(record.id) without its object")
             }
             let originals = try FileManager.default.contentsOfDirectory(atPath: objects.appendingPathComponent("uploads").path)
             let thumbnails = try FileManager.default.contentsOfDirectory(atPath: objects.appendingPathComponent("thumbnails").path)
             #expect(Set(originals.map { "uploads/\($0)" }) == Set(records.map(\.originalKey)), "an original without a record")
             #expect(thumbnails.count == records.count, "one thumbnail per image")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: objects.appendingPathComponent(".incoming").path).isEmpty,
-                    "the killed writers' temporary files are gone")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: objects.appendingPathComponent(".incoming").path).isEmpty,
+                "the killed writers' temporary files are gone")
         }
     }
 }

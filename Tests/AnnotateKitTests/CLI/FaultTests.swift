@@ -1,6 +1,8 @@
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,8 @@
-@testable import AnnotateImaging
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateImaging
+@testable import AnnotateKit
 
 /// The generated hostile corpus through the binary: every file is rejected or fails with a reason,
 /// nothing crashes, memory stays bounded, and hostile file names never reach a key or a terminal.
@@ -31,8 +32,11 @@ import Testing
         for line in lines where line["status"] as? String == "rejected" {
             #expect(!(line["reason"] as? String ?? "").isEmpty, "\(line)")
         }
-        let rejected = Set(lines.filter { $0["status"] as? String == "rejected" }.compactMap { ($0["file"] as? String).map { ($0 as NSString).lastPathComponent } })
-        for must in ["bomb.png", "bomb.jpg", "bomb.webp", "many-frames.gif", "vector.svg", "document.pdf", "svg-named.jpg", "polyglot-html.jpg", "empty.png"] {
+        let rejected = Set(
+            lines.filter { $0["status"] as? String == "rejected" }.compactMap { ($0["file"] as? String).map { ($0 as NSString).lastPathComponent } })
+        for must in [
+            "bomb.png", "bomb.jpg", "bomb.webp", "many-frames.gif", "vector.svg", "document.pdf", "svg-named.jpg", "polyglot-html.jpg", "empty.png",
+        ] {
             #expect(rejected.contains(must), "\(must) must be rejected: \(lines)")
         }
         // Text output never prints a control character from a file name.

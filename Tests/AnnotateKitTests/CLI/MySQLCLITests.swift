@@ -1,8 +1,10 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotateMetadata
-import Foundation
-import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,15 +80,17 @@ extension MariaDBServerSuites {
             try FileManager.default.createDirectory(at: objects, withIntermediateDirectories: true)
             try Fixtures.sample("fig-bowl.jpg").write(to: objects.appendingPathComponent("fig-bowl.jpg"))
             try Fixtures.sample("coffee-cup.webp").write(to: objects.appendingPathComponent("coffee-cup.webp"))
-            try TestDatabases.execute(location, [
-                Schema.mysql[0].statements[0],
-                """
-                INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status)
-                    VALUES ('done.jpg', 'uploads/done.jpg', 'thumbnails/done.jpg', 'Done long ago.', 'completed', 'completed')
-                """,
-                "INSERT INTO images (filename, s3_key_original) VALUES ('fig-bowl.jpg', 'uploads/fig-bowl.jpg')",
-                "INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('coffee-cup.webp', 'uploads/coffee-cup.webp', NULL, 'pending')",
-            ])
+            try TestDatabases.execute(
+                location,
+                [
+                    Schema.mysql[0].statements[0],
+                    """
+                    INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status)
+                        VALUES ('done.jpg', 'uploads/done.jpg', 'thumbnails/done.jpg', 'Done long ago.', 'completed', 'completed')
+                    """,
+                    "INSERT INTO images (filename, s3_key_original) VALUES ('fig-bowl.jpg', 'uploads/fig-bowl.jpg')",
+                    "INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('coffee-cup.webp', 'uploads/coffee-cup.webp', NULL, 'pending')",
+                ])
             let before = try #require(try binary.run(["status", "--json"]).json().first)
             #expect(before["total"] as? Int == 3)
             #expect((before["annotation"] as? [String: Int])?["pending"] == 2)
@@ -109,7 +113,9 @@ extension MariaDBServerSuites {
 
             // The original deployment's variables, pointing at a port where nothing listens.
             var legacy = Binary(home: binary.home)
-            legacy.environment = ["DB_HOST": "127.0.0.1", "DB_PORT": "1", "DB_NAME": "images", "DB_USER": "webapp", "DB_PASSWORD": "Zq9-legacy-secret"]
+            legacy.environment = [
+                "DB_HOST": "127.0.0.1", "DB_PORT": "1", "DB_NAME": "images", "DB_USER": "webapp", "DB_PASSWORD": "Zq9-legacy-secret",
+            ]
             let unreachable = try legacy.run(["upload", try Fixtures.temporaryDirectory("none").path])
             #expect(unreachable.status == 69)
             #expect(unreachable.stderr.contains("mysql://webapp@127.0.0.1:1/images"))

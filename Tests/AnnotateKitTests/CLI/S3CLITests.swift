@@ -1,7 +1,9 @@
-@testable import AnnotateCore
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateCore
+@testable import AnnotateKit
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -80,7 +82,8 @@ extension S3ServerSuites {
             let upload = binary.start(["upload", "--json", "--jobs", "2"] + copies.map(\.path))
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline, upload.process.isRunning,
-                  ((try? String(contentsOf: upload.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 15 {
+                ((try? String(contentsOf: upload.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 15
+            {
                 usleep(10_000)
             }
             try TestS3.services("stop-s3")
@@ -117,7 +120,8 @@ extension S3ServerSuites {
             let worker = binary.start(["process", "--json", "--jobs", "1", "--annotation-jobs", "1"])
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline, worker.process.isRunning,
-                  ((try? String(contentsOf: worker.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 10 {
+                ((try? String(contentsOf: worker.stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 10
+            {
                 usleep(10_000)
             }
             #expect(worker.process.isRunning, "the outage must land mid-run")
@@ -156,7 +160,8 @@ extension S3ServerSuites {
             #expect(try again.json().filter { $0["task"] != nil }.isEmpty)
 
             // EventBridge on stdin; and an event about another bucket is refused by name.
-            let bridge = #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "\#(originals)"}, "object": {"key": "uploads/dogs.jpg"}}}"#
+            let bridge =
+                #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "\#(originals)"}, "object": {"key": "uploads/dogs.jpg"}}}"#
             let fromStdin = try binary.run(["process", "--json", "--event", "-"], stdin: bridge)
             let stdinTasks = try fromStdin.json().filter { $0["task"] != nil }.count
             #expect(fromStdin.status == 0 && stdinTasks == 2)
@@ -168,7 +173,8 @@ extension S3ServerSuites {
 
             // The Lambda SQS trigger's batch: the S3 notification is the message body, as a string.
             try await store.put(try Fixtures.sample("fig-bowl.jpg"), at: try ObjectKey("uploads/figs.jpg"), contentType: "image/jpeg")
-            let inner = #"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "\#(originals)"}, "object": {"key": "uploads/figs.jpg"}}}]}"#
+            let inner =
+                #"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "\#(originals)"}, "object": {"key": "uploads/figs.jpg"}}}]}"#
             let batch = try JSONSerialization.data(withJSONObject: ["Records": [["messageId": "m-1", "body": inner, "eventSource": "aws:sqs"]]])
             let queued = try binary.run(["process", "--json", "--event", "-"], stdin: String(decoding: batch, as: UTF8.self))
             #expect(queued.status == 0, "\(queued.stderr)")
@@ -196,7 +202,8 @@ extension S3ServerSuites {
             var binary = Binary(home: try Fixtures.temporaryDirectory("doctor"))
             binary.environment = try TestS3.server().environment.merging([
                 "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL,
-                "ANNOTATE_STORE": "s3://\(try await TestS3.freshBucket())"]) { $1 }
+                "ANNOTATE_STORE": "s3://\(try await TestS3.freshBucket())",
+            ]) { $1 }
             let result = try binary.run(["doctor", "--json"])
             #expect(result.status == 0, "\(result.stdout)")
             let byName = try checks(result)
@@ -214,7 +221,8 @@ extension S3ServerSuites {
             binary.environment = try TestS3.server().environment.merging([
                 "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": "Zq9-not-the-gemini-key", "GEMINI_BASE_URL": fake.baseURL,
                 "AWS_SECRET_ACCESS_KEY": "Zq9-not-the-s3-secret", "ANNOTATE_STORE": "s3://\(try await TestS3.freshBucket())",
-                "ANNOTATE_DB": "mysql://annotate:Zq9-wrong-db-pw@127.0.0.1:1/nothing"]) { $1 }
+                "ANNOTATE_DB": "mysql://annotate:Zq9-wrong-db-pw@127.0.0.1:1/nothing",
+            ]) { $1 }
             let result = try binary.run(["doctor", "--json"])
             #expect(result.status == 1)
             let byName = try checks(result)
@@ -228,8 +236,10 @@ extension S3ServerSuites {
             #expect(!result.stdout.contains("Zq9-") && !result.stderr.contains("Zq9-"))
 
             var retired = binary
-            retired.environment = ["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL,
-                                   "GEMINI_MODEL_NAME": "gemini-1.5-flash"]
+            retired.environment = [
+                "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL,
+                "GEMINI_MODEL_NAME": "gemini-1.5-flash",
+            ]
             let model = try checks(try retired.run(["doctor", "--json"]))["annotator"]
             #expect(model?["passed"] as? Bool == false)
             #expect((model?["advice"] as? String ?? "").contains("GEMINI_MODEL_NAME"))

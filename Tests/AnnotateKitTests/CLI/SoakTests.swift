@@ -1,7 +1,9 @@
-@testable import AnnotateKit
-@testable import AnnotateMetadata
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +18,9 @@ import Glibc
     /// Resident memory of a running process, from /proc, in MB.
     static func residentMB(_ pid: Int32) -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
         return kilobytes / 1024
     }
 
@@ -37,7 +40,8 @@ import Glibc
                     return UInt8(nibble * 16 + index)
                 }
                 let scanlines = [0] + bytes[0..<8] + [0] + bytes[8..<16]
-                try Fixtures.png(width: 2, height: 2, colourType: 6, scanlines: Array(scanlines)).write(to: folder.appendingPathComponent("\(value).png"))
+                try Fixtures.png(width: 2, height: 2, colourType: 6, scanlines: Array(scanlines)).write(
+                    to: folder.appendingPathComponent("\(value).png"))
             }
             let upload = try binary.run(["upload", "--jobs", "2", folder.path], timeout: 300)
             #expect(upload.status == 0, "\(upload.stderr)")
@@ -48,7 +52,10 @@ import Glibc
             if let rss = Self.residentMB(pid) { samples.append(rss) }
             let summary = try binary.run(["status", "--json"]).json().first
             if (summary?["thumbnail"] as? [String: Int])?["completed"] == Self.images,
-               (summary?["annotation"] as? [String: Int])?["completed"] == Self.images { break }
+                (summary?["annotation"] as? [String: Int])?["completed"] == Self.images
+            {
+                break
+            }
             if let failed = summary?["annotation"] as? [String: Int], (failed["failed"] ?? 0) > 0 { break }
             usleep(500_000)
         }

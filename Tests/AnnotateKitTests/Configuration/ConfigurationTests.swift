@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotatePipeline
-import Foundation
-import Testing
 
 @Suite struct ConfigurationTests {
     let environment = ["HOME": "/home/u"]
@@ -122,14 +123,17 @@ import Testing
         let written = try Configuration.resolve(flags: [.store: "file:/srv/objects", .db: "sqlite:/srv/a.db"], environment: environment)
         #expect(written.store == .file(directory: "/srv/objects") && written.database == .sqlite(path: "/srv/a.db"))
         // A value without a scheme would otherwise become a file in the working directory.
-        for (key, value, forms) in [(ConfigurationKey.db, "not a url", "sqlite:PATH or mysql://"), (.db, "/srv/a.db", "sqlite:PATH"),
-                                    (.store, "not a url", "file:DIR or s3://"), (.thumbnailStore, "objects", "file:DIR or s3://")] {
+        for (key, value, forms) in [
+            (ConfigurationKey.db, "not a url", "sqlite:PATH or mysql://"), (.db, "/srv/a.db", "sqlite:PATH"),
+            (.store, "not a url", "file:DIR or s3://"), (.thumbnailStore, "objects", "file:DIR or s3://"),
+        ] {
             do {
                 _ = try Configuration.resolve(flags: [key: value], environment: environment)
                 Issue.record("\(key) \(value) was accepted")
             } catch let error as ConfigurationError {
-                #expect(error.exitStatus == .usage && error.description.contains(value.debugDescription) && error.description.contains(forms),
-                        "\(error)")
+                #expect(
+                    error.exitStatus == .usage && error.description.contains(value.debugDescription) && error.description.contains(forms),
+                    "\(error)")
             }
         }
         do {
@@ -176,15 +180,19 @@ import Testing
     }
 
     @Test func s3StoresAndTheStandardAWSVariables() throws {
-        let configuration = try Configuration.resolve(flags: [.store: "s3://photos/tenant/a/"], environment: [
-            "THUMBNAIL_BUCKET_NAME": "photos-thumbs", "AWS_ENDPOINT_URL": "http://all:1", "AWS_ENDPOINT_URL_S3": "http://s3only:9000",
-            "AWS_SECRET_ACCESS_KEY": "s", "GEMINI_API_KEY": "not-for-aws", "HOME": "/home/u"])
+        let configuration = try Configuration.resolve(
+            flags: [.store: "s3://photos/tenant/a/"],
+            environment: [
+                "THUMBNAIL_BUCKET_NAME": "photos-thumbs", "AWS_ENDPOINT_URL": "http://all:1", "AWS_ENDPOINT_URL_S3": "http://s3only:9000",
+                "AWS_SECRET_ACCESS_KEY": "s", "GEMINI_API_KEY": "not-for-aws", "HOME": "/home/u",
+            ])
         #expect(configuration.store == .s3(bucket: "photos", prefix: "tenant/a"))
         #expect(configuration.store.description == "s3://photos/tenant/a")
         #expect(configuration.thumbnailStore == .s3(bucket: "photos-thumbs", prefix: ""))
         #expect(configuration.aws.endpoint == URL(string: "http://s3only:9000"))
         #expect(Set(configuration.aws.environment.keys) == ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SECRET_ACCESS_KEY", "HOME"])
-        let ignored = try Configuration.resolve(flags: [:], environment: ["AWS_ENDPOINT_URL": "http://x:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
+        let ignored = try Configuration.resolve(
+            flags: [:], environment: ["AWS_ENDPOINT_URL": "http://x:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
         #expect(ignored.aws.endpoint == nil)
         for bad in ["s3://", "s3://UPPER", "s3://ab", "s3://-dash"] {
             #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.store: bad], environment: [:]) }

@@ -1,3 +1,7 @@
+import Foundation
+import Logging
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateExport
 @testable import AnnotateImaging
@@ -5,9 +9,6 @@
 @testable import AnnotateMetadata
 @testable import AnnotatePipeline
 @testable import AnnotateStorage
-import Foundation
-import Logging
-import Testing
 
 @Suite struct GalleryExportTests {
     static let hostileName = "<img src=x onerror=alert(1)>.jpg"
@@ -23,17 +24,23 @@ import Testing
         try Fixtures.sample("coffee-cup.webp").write(to: hostile)
         let id = try #require(try await uploader.upload(UploadCandidate(path: hostile.path, origin: .named)).id)
         _ = try await uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("astronaut.jpg").path, origin: .named))
-        let pipeline = Pipeline(metadata: metadata, originals: store, thumbnails: store, annotator: try MetadataAnnotator(),
-                                thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: Logger.quiet)
+        let pipeline = Pipeline(
+            metadata: metadata, originals: store, thumbnails: store, annotator: try MetadataAnnotator(),
+            thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: Logger.quiet)
         var options = PipelineOptions()
         options.ids = [id]
         options.tasks = [.thumbnail]
         _ = try await pipeline.run(options) { _ in }
-        _ = try await metadata.claim(ClaimRequest(worker: "w", tasks: [.annotation], ids: [id], limit: 1, lease: .seconds(60), maxAttempts: 3), at: Date())
-        _ = try await metadata.record(TaskOutcome(id: id, task: .annotation, worker: "w",
-                                                  result: .annotated(Annotation(caption: Self.trickyCaption, tags: ["a,b", "c\"d"], model: "m"))), at: Date())
-        return (GalleryExporter(metadata: metadata, originals: store, thumbnails: store, logger: Logger.quiet),
-                directory.appendingPathComponent("out"))
+        _ = try await metadata.claim(
+            ClaimRequest(worker: "w", tasks: [.annotation], ids: [id], limit: 1, lease: .seconds(60), maxAttempts: 3), at: Date())
+        _ = try await metadata.record(
+            TaskOutcome(
+                id: id, task: .annotation, worker: "w",
+                result: .annotated(Annotation(caption: Self.trickyCaption, tags: ["a,b", "c\"d"], model: "m"))), at: Date())
+        return (
+            GalleryExporter(metadata: metadata, originals: store, thumbnails: store, logger: Logger.quiet),
+            directory.appendingPathComponent("out")
+        )
     }
 
     @Test func htmlEscapesEverythingAndReferencesNoNetwork() async throws {
@@ -71,8 +78,10 @@ import Testing
         #expect(images[0]["tags"] as? [String] == ["a,b", "c\"d"])
         #expect(images[0]["thumbnail_file"] as? String == "thumbnails/1.jpg")
         #expect(images[1]["annotation"] is NSNull)
-        for key in ["id", "sha256", "content_type", "size", "width", "height", "model", "annotation_status", "annotation_error",
-                    "thumbnail_status", "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at"] {
+        for key in [
+            "id", "sha256", "content_type", "size", "width", "height", "model", "annotation_status", "annotation_error",
+            "thumbnail_status", "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at",
+        ] {
             #expect(images[1].keys.contains(key), "missing \(key)")
         }
     }
@@ -112,12 +121,29 @@ import Testing
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.unicodeScalars.append(c) }
-            } else if c == "\"" { quoted = true
-            } else if c == "," { row.append(field); field = ""
-            } else if c == "\r" && chars.first == "\n" { chars.removeFirst(); row.append(field); rows.append(row); row = []; field = ""
-            } else { field.unicodeScalars.append(c) }
+                    if chars.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field)
+                field = ""
+            } else if c == "\r" && chars.first == "\n" {
+                chars.removeFirst()
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+            } else {
+                field.unicodeScalars.append(c)
+            }
         }
         return rows
     }

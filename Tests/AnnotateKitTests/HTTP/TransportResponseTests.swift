@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateAnnotators
 @testable import AnnotateCore
 @testable import AnnotateKit
-import Foundation
-import Testing
 
 /// What a server's headers may say, hostile ones included: a delay to honour, never a crash.
 @Suite struct TransportResponseTests {

@@ -1,11 +1,13 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
 @testable import AnnotateKit
 @testable import AnnotateMetadata
 @testable import AnnotatePipeline
 @testable import AnnotateStorage
-import Foundation
-import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +68,8 @@ import Glibc
         }
         // A loop back to the root, a link to a file, a dangling link, a FIFO that would block a reader.
         try manager.createSymbolicLink(atPath: root.appendingPathComponent("a/b/loop").path, withDestinationPath: root.path)
-        try manager.createSymbolicLink(atPath: root.appendingPathComponent("link.jpg").path, withDestinationPath: root.appendingPathComponent("top.jpg").path)
+        try manager.createSymbolicLink(
+            atPath: root.appendingPathComponent("link.jpg").path, withDestinationPath: root.appendingPathComponent("top.jpg").path)
         try manager.createSymbolicLink(atPath: root.appendingPathComponent("dangling.jpg").path, withDestinationPath: "/nonexistent/x.jpg")
         #expect(mkfifo(root.appendingPathComponent("fifo.jpg").path, 0o644) == 0)
 

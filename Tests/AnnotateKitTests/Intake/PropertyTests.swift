@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotatePipeline
-import Foundation
-import Testing
 
 /// Property tests over many generated inputs — the bounded fuzzing CI runs: type sniffing, file-name
 /// sanitising and S3 event parsing must never crash and must keep their promises, whatever the bytes.
@@ -23,8 +24,10 @@ import Testing
     static let iterations = 20_000
 
     /// Pieces names are made of: path tricks, controls, dots, wide and combining characters.
-    static let pieces: [String] = ["../", "..", ".", "/", "\\", "\0", "\n", "\t", "\u{7F}", " ", "a", "Z", "9", "-", "_", "+", "%",
-                                   "é", "e\u{301}", "東京", "👩‍👩‍👧‍👦", "🏳️‍🌈", "\u{202E}", "\u{200B}", "Ω", ".jpg", ".JPEG", ".tar.gz", "~", "$", "'", "\""]
+    static let pieces: [String] = [
+        "../", "..", ".", "/", "\\", "\0", "\n", "\t", "\u{7F}", " ", "a", "Z", "9", "-", "_", "+", "%",
+        "é", "e\u{301}", "東京", "👩‍👩‍👧‍👦", "🏳️‍🌈", "\u{202E}", "\u{200B}", "Ω", ".jpg", ".JPEG", ".tar.gz", "~", "$", "'", "\"",
+    ]
 
     @Test func sanitisedNamesAreAlwaysSafeKeyParts() throws {
         var random = Generator(state: 0xA11CE)
@@ -33,8 +36,9 @@ import Testing
             let clean = FileName.sanitised(name)
             #expect(!clean.isEmpty && !clean.hasPrefix(".") && !clean.contains("/") && !clean.contains("\\"), "\(name.debugDescription)")
             #expect(!clean.contains(".."), "\(name.debugDescription) → \(clean.debugDescription)")
-            #expect(clean.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F && $0 != "\u{202E}" },
-                    "\(name.debugDescription) → \(clean.debugDescription)")
+            #expect(
+                clean.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F && $0 != "\u{202E}" },
+                "\(name.debugDescription) → \(clean.debugDescription)")
             #expect(clean.count <= 120 && clean.utf8.count <= 480, "\(name.debugDescription) → \(clean.utf8.count) bytes")
             let key = try ObjectKey.original(sha256: String(repeating: "ab", count: 32), fileName: name)
             #expect(key.rawValue.hasPrefix("uploads/abababababababab-"))

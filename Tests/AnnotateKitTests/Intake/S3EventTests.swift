@@ -1,7 +1,8 @@
-@testable import AnnotateKit
-@testable import AnnotatePipeline
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+@testable import AnnotatePipeline
 
 /// S3 event notifications in both shapes (../shared/docs/api-facts.md §3).
 @Suite struct S3EventTests {
@@ -30,10 +31,11 @@ import Testing
               {"eventVersion": "2.5", "eventName": "ObjectCreated:CompleteMultipartUpload",
                "s3": {"bucket": {"name": "mybucket"}, "object": {"key": "uploads%2Fred+flower.jpg"}}}]}
             """
-        #expect(try S3Event.createdObjects(in: Data(event.utf8)) == [
-            CreatedObject(bucket: "mybucket", key: "uploads/this im + age blah.txt"),
-            CreatedObject(bucket: "mybucket", key: "uploads/red flower.jpg"),
-        ])
+        #expect(
+            try S3Event.createdObjects(in: Data(event.utf8)) == [
+                CreatedObject(bucket: "mybucket", key: "uploads/this im + age blah.txt"),
+                CreatedObject(bucket: "mybucket", key: "uploads/red flower.jpg"),
+            ])
     }
 
     @Test func envelopesTestMessagesAndGarbage() throws {
@@ -49,20 +51,29 @@ import Testing
     /// The Lambda SQS trigger's batch: each body is one of the shapes above, as a JSON string.
     @Test func sqsDeliveredEventsAreUnwrapped() throws {
         let s3 = #"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "uploads/a+b.jpg"}}}]}"#
-        let bridge = #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {"key": "uploads/c.jpg"}}}"#
+        let bridge =
+            #"{"detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {"key": "uploads/c.jpg"}}}"#
         let sns = String(decoding: try JSONSerialization.data(withJSONObject: ["Type": "Notification", "Message": s3]), as: UTF8.self)
         let test = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#
-        let batch: [String: Any] = ["Records": [s3, bridge, sns, test].enumerated().map { index, body in
-            ["messageId": "m-\(index)", "receiptHandle": "r", "body": body, "eventSource": "aws:sqs",
-             "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work", "awsRegion": "us-east-1"] as [String: Any]
-        }]
-        #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: batch)) == [
-            CreatedObject(bucket: "b", key: "uploads/a b.jpg"), CreatedObject(bucket: "b", key: "uploads/c.jpg"),
-            CreatedObject(bucket: "b", key: "uploads/a b.jpg"),
-        ])
+        let batch: [String: Any] = [
+            "Records": [s3, bridge, sns, test].enumerated().map { index, body in
+                [
+                    "messageId": "m-\(index)", "receiptHandle": "r", "body": body, "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work", "awsRegion": "us-east-1",
+                ] as [String: Any]
+            }
+        ]
+        #expect(
+            try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: batch)) == [
+                CreatedObject(bucket: "b", key: "uploads/a b.jpg"), CreatedObject(bucket: "b", key: "uploads/c.jpg"),
+                CreatedObject(bucket: "b", key: "uploads/a b.jpg"),
+            ])
         // Lambda's SNS trigger.
         let snsTrigger: [String: Any] = ["Records": [["EventSource": "aws:sns", "Sns": ["Type": "Notification", "Message": bridge]]]]
-        #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: snsTrigger)) == [CreatedObject(bucket: "b", key: "uploads/c.jpg")])
+        #expect(
+            try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: snsTrigger)) == [
+                CreatedObject(bucket: "b", key: "uploads/c.jpg")
+            ])
         // A queue that only ever saw the set-up test message is a quiet no-op.
         let onlyTest: [String: Any] = ["Records": [["messageId": "t", "body": test, "eventSource": "aws:sqs"]]]
         #expect(try S3Event.createdObjects(in: try JSONSerialization.data(withJSONObject: onlyTest)).isEmpty)

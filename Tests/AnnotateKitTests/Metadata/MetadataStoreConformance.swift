@@ -1,7 +1,8 @@
-@testable import AnnotateCore
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateCore
+@testable import AnnotateKit
 
 /// What every `MetadataStore` must do. Each backend's suite runs every check on a fresh store;
 /// times are passed explicitly, so lease expiry is tested without sleeping.
@@ -9,12 +10,15 @@ enum MetadataStoreConformance {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func image(_ n: Int) -> NewImage {
-        NewImage(filename: "photo-\(n).jpg", sha256: String(format: "%064x", n), contentType: "image/jpeg",
-                 size: 1000 + Int64(n), width: 640, height: 480, originalKey: "uploads/\(n)-photo.jpg")
+        NewImage(
+            filename: "photo-\(n).jpg", sha256: String(format: "%064x", n), contentType: "image/jpeg",
+            size: 1000 + Int64(n), width: 640, height: 480, originalKey: "uploads/\(n)-photo.jpg")
     }
 
-    static func request(_ worker: String, limit: Int = 100, tasks: Set<TaskKind> = [.annotation, .thumbnail],
-                        ids: [Int64]? = nil, lease: Duration = .seconds(60), maxAttempts: Int = 3) -> ClaimRequest {
+    static func request(
+        _ worker: String, limit: Int = 100, tasks: Set<TaskKind> = [.annotation, .thumbnail],
+        ids: [Int64]? = nil, lease: Duration = .seconds(60), maxAttempts: Int = 3
+    ) -> ClaimRequest {
         ClaimRequest(worker: worker, tasks: tasks, ids: ids, limit: limit, lease: lease, maxAttempts: maxAttempts)
     }
 
@@ -22,14 +26,20 @@ enum MetadataStoreConformance {
     static func insert(_ store: any MetadataStore, count: Int) async throws -> [Int64] {
         var ids: [Int64] = []
         for n in 1...count {
-            guard case .inserted(let id) = try await store.insert(image(n), at: t0) else { Issue.record("not inserted"); continue }
+            guard case .inserted(let id) = try await store.insert(image(n), at: t0) else {
+                Issue.record("not inserted")
+                continue
+            }
             ids.append(id)
         }
         return ids
     }
 
     static func insertsAndDeduplicatesByHash(_ store: any MetadataStore) async throws {
-        guard case .inserted(let id) = try await store.insert(image(1), at: t0) else { Issue.record("expected insert"); return }
+        guard case .inserted(let id) = try await store.insert(image(1), at: t0) else {
+            Issue.record("expected insert")
+            return
+        }
         var again = image(1)
         again.filename = "other-name.jpg"
         #expect(try await store.insert(again, at: t0) == .duplicate(id: id))
@@ -59,7 +69,10 @@ enum MetadataStoreConformance {
         _ = try await reader.record(id: 1)
         _ = try await reader.summary()
         #expect(try await reader.changeVersion() == seen.last, "reads change nothing")
-        guard case .inserted(let id) = try await writer.insert(image(1), at: t0) else { Issue.record("expected insert"); return }
+        guard case .inserted(let id) = try await writer.insert(image(1), at: t0) else {
+            Issue.record("expected insert")
+            return
+        }
         try await expectChanged("an insert by another connection")
         _ = try await writer.claim(request("w"), at: t0)
         try await expectChanged("a claim")
@@ -98,7 +111,8 @@ enum MetadataStoreConformance {
     static func outcomesNeverTouchTheOtherTask(_ store: any MetadataStore) async throws {
         let id = try await insert(store, count: 1)[0]
         _ = try await store.claim(request("w"), at: t0)
-        let annotation = Annotation(caption: "A \"quoted\", comma, caption\nwith a newline", tags: ["a", "b"], model: "m-1", promptHash: "ph", tokens: 42)
+        let annotation = Annotation(
+            caption: "A \"quoted\", comma, caption\nwith a newline", tags: ["a", "b"], model: "m-1", promptHash: "ph", tokens: 42)
         #expect(try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w", result: .annotated(annotation)), at: t0))
         var record = try #require(try await store.record(id: id))
         #expect(record.annotationStatus == .completed && record.thumbnailStatus == .processing)
@@ -121,8 +135,12 @@ enum MetadataStoreConformance {
         #expect(taken.first?.tasks == [.annotation, .thumbnail])
         #expect(taken.first?.record.annotationAttempts == 2)
         // The vanished worker's late result is not recorded over the new owner's lease.
-        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "dead", result: .thumbnailed(key: "k")), at: t0.addingTimeInterval(32)) == false)
-        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "live", result: .thumbnailed(key: "k2")), at: t0.addingTimeInterval(32)))
+        #expect(
+            try await store.record(
+                TaskOutcome(id: id, task: .thumbnail, worker: "dead", result: .thumbnailed(key: "k")), at: t0.addingTimeInterval(32)) == false)
+        #expect(
+            try await store.record(
+                TaskOutcome(id: id, task: .thumbnail, worker: "live", result: .thumbnailed(key: "k2")), at: t0.addingTimeInterval(32)))
         #expect(try await store.record(id: id)?.thumbnailKey == "k2")
         try await summaryMatchesTheRecords(store)
     }
@@ -144,8 +162,11 @@ enum MetadataStoreConformance {
             let claimed = try await store.claim(request("w", tasks: [.annotation], maxAttempts: 2), at: now)
             #expect(claimed.first?.record.annotationAttempts == attempt)
             retryAt = now.addingTimeInterval(10)
-            #expect(try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w",
-                                                       result: .retry("HTTP 503", notBefore: retryAt)), at: now))
+            #expect(
+                try await store.record(
+                    TaskOutcome(
+                        id: id, task: .annotation, worker: "w",
+                        result: .retry("HTTP 503", notBefore: retryAt)), at: now))
             let record = try #require(try await store.record(id: id))
             #expect(record.annotationStatus == .pending && record.annotationError == "HTTP 503")
             #expect(try await store.nextRetry(tasks: [.annotation], ids: nil) == retryAt)
@@ -169,14 +190,18 @@ enum MetadataStoreConformance {
         let id = try await insert(store, count: 1)[0]
         let first = try await store.claim(request("w"), at: t0)
         #expect(first.first?.tasks == [.annotation, .thumbnail])
-        #expect(try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w",
-                                                   result: .retry("HTTP 503", notBefore: t0.addingTimeInterval(5))), at: t0))
+        #expect(
+            try await store.record(
+                TaskOutcome(
+                    id: id, task: .thumbnail, worker: "w",
+                    result: .retry("HTTP 503", notBefore: t0.addingTimeInterval(5))), at: t0))
         let second = try await store.claim(request("w"), at: t0.addingTimeInterval(6))
         #expect(second.map(\.record.id) == [id] && second.first?.tasks == [.thumbnail])
         #expect(try await store.claim(request("w"), at: t0.addingTimeInterval(7)).isEmpty)
         // Both leases are still this worker's, each recorded once.
         for task in TaskKind.allCases {
-            let result: TaskOutcome.Result = task == .annotation
+            let result: TaskOutcome.Result =
+                task == .annotation
                 ? .annotated(Annotation(caption: "Once.", tags: [], model: "m", tokens: 1)) : .thumbnailed(key: "thumbnails/x.jpg")
             #expect(try await store.record(TaskOutcome(id: id, task: task, worker: "w", result: result), at: t0.addingTimeInterval(8)))
         }
@@ -186,7 +211,8 @@ enum MetadataStoreConformance {
     static func tasksOutOfAttemptsAreFailedNotClaimed(_ store: any MetadataStore) async throws {
         let id = try await insert(store, count: 1)[0]
         for round in 0..<2 {
-            _ = try await store.claim(request("crashing-\(round)", lease: .seconds(10), maxAttempts: 2), at: t0.addingTimeInterval(Double(round) * 20))
+            _ = try await store.claim(
+                request("crashing-\(round)", lease: .seconds(10), maxAttempts: 2), at: t0.addingTimeInterval(Double(round) * 20))
         }
         let claimed = try await store.claim(request("next", maxAttempts: 2), at: t0.addingTimeInterval(100))
         #expect(claimed.isEmpty)
@@ -231,7 +257,9 @@ enum MetadataStoreConformance {
         let ids = try await insert(store, count: 5)
         _ = try await store.claim(request("w", ids: [ids[0], ids[1], ids[2]]), at: t0)
         for id in ids[0...1] {
-            _ = try await store.record(TaskOutcome(id: id, task: .annotation, worker: "w", result: .annotated(Annotation(caption: "c", tags: [], model: "m", tokens: 10))), at: t0)
+            _ = try await store.record(
+                TaskOutcome(id: id, task: .annotation, worker: "w", result: .annotated(Annotation(caption: "c", tags: [], model: "m", tokens: 10))),
+                at: t0)
             _ = try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .thumbnailed(key: "t")), at: t0)
         }
         _ = try await store.record(TaskOutcome(id: ids[2], task: .thumbnail, worker: "w", result: .failed("broken")), at: t0.addingTimeInterval(5))
@@ -264,15 +292,19 @@ enum MetadataStoreConformance {
         var lower = image(2)
         lower.originalKey = "uploads/0001-photo.jpg"
         guard case .inserted(let first) = try await store.insert(upper, at: t0),
-              case .inserted(let second) = try await store.insert(lower, at: t0) else {
+            case .inserted(let second) = try await store.insert(lower, at: t0)
+        else {
             Issue.record("keys differing in case must both be accepted")
             return
         }
         let caption = String(repeating: "A long caption with ümlauts and 😀 emoji. ", count: 40)
         let tags = ["café", "tag with \"quotes\"", "日本", ""]
         _ = try await store.claim(request("w", ids: [first]), at: t0)
-        #expect(try await store.record(TaskOutcome(id: first, task: .annotation, worker: "w",
-            result: .annotated(Annotation(caption: caption, tags: tags, model: "m", promptHash: nil, tokens: nil))), at: t0))
+        #expect(
+            try await store.record(
+                TaskOutcome(
+                    id: first, task: .annotation, worker: "w",
+                    result: .annotated(Annotation(caption: caption, tags: tags, model: "m", promptHash: nil, tokens: nil))), at: t0))
         let record = try #require(try await store.record(id: first))
         #expect(record.filename == upper.filename)
         #expect(record.originalKey == "uploads/0001-Photo.jpg")

@@ -1,9 +1,10 @@
-@testable import AnnotateCore
-@testable import AnnotateKit
-@testable import AnnotateMetadata
 import Foundation
 import GRDB
 import Testing
+
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
 
 /// The suites that use the shared MariaDB test server. One of them restarts the server mid-run,
 /// so they run one at a time (nested suites inherit `.serialized`).
@@ -21,7 +22,8 @@ extension MariaDBServerSuites {
         }
         @Test(arguments: backends) func changeVersionsMoveWithWrites(_ backend: Backend) async throws {
             let database = try backend.makeDatabase()
-            try await MetadataStoreConformance.changeVersionMovesWithEveryWriteFromAnyProcess(writer: try database.open(), reader: try database.open())
+            try await MetadataStoreConformance.changeVersionMovesWithEveryWriteFromAnyProcess(
+                writer: try database.open(), reader: try database.open())
         }
         @Test(arguments: backends) func claimsAreExclusive(_ backend: Backend) async throws {
             try await MetadataStoreConformance.concurrentClaimsNeverShareATask(try store(backend))
@@ -66,7 +68,8 @@ extension MariaDBServerSuites {
                 for (n, store) in stores.enumerated() {
                     group.addTask {
                         var mine: [String] = []
-                        while case let batch = try await store.claim(MetadataStoreConformance.request("w\(n)", limit: 2), at: Date()), !batch.isEmpty {
+                        while case let batch = try await store.claim(MetadataStoreConformance.request("w\(n)", limit: 2), at: Date()), !batch.isEmpty
+                        {
                             mine += batch.flatMap { image in image.tasks.map { "\(image.record.id)-\($0)" } }
                         }
                         return mine
@@ -96,12 +99,13 @@ extension MariaDBServerSuites {
         let legacy = try DatabaseQueue(path: path)
         try await legacy.write { db in
             try db.execute(sql: Schema.sqlite[0].statements[0])
-            try db.execute(sql: """
-                INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
-                    VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00');
-                INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg');
-                INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('nulls.jpg', 'uploads/nulls.jpg', NULL, NULL);
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
+                        VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00');
+                    INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg');
+                    INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('nulls.jpg', 'uploads/nulls.jpg', NULL, NULL);
+                    """)
         }
         try legacy.close()
         let store = try SQLiteMetadataStore(path: path)

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotateMetadata
-import Foundation
-import Testing
 
 extension MariaDBServerSuites {
     /// What only the MySQL/MariaDB backend has: its URL, migrations without transactional DDL, a
@@ -21,7 +22,9 @@ extension MariaDBServerSuites {
             }
             let environment = ["DB_HOST": "rds.example", "DB_PORT": "3306", "DB_NAME": "annotations", "DB_USER": "admin", "DB_PASSWORD": "hunter2!"]
             let configuration = try Configuration.resolve(flags: [:], environment: environment)
-            #expect(configuration.database == .mysql(MySQLLocation(host: "rds.example", user: "admin", password: Secret("hunter2!"), database: "annotations")))
+            #expect(
+                configuration.database
+                    == .mysql(MySQLLocation(host: "rds.example", user: "admin", password: Secret("hunter2!"), database: "annotations")))
             #expect(!"\(configuration.database)".contains("hunter2"))
             // ANNOTATE_DB wins over the original variables.
             let explicit = try Configuration.resolve(flags: [:], environment: environment.merging(["ANNOTATE_DB": "sqlite:/tmp/x.db"]) { $1 })
@@ -48,7 +51,9 @@ extension MariaDBServerSuites {
                 Issue.record("insert failed")
                 return
             }
-            try TestDatabases.execute(location, ["DELETE FROM schema_migrations WHERE name IN ('0002-pipeline-columns', '0003-lease-owner-indexes', '0005-failure-indexes')"])
+            try TestDatabases.execute(
+                location,
+                ["DELETE FROM schema_migrations WHERE name IN ('0002-pipeline-columns', '0003-lease-owner-indexes', '0005-failure-indexes')"])
             let reopened = try MySQLMetadataStore(location: location)
             #expect(try await reopened.appliedMigrations() == Schema.mysql.map(\.name))
             #expect(try await reopened.record(id: id)?.filename == MetadataStoreConformance.image(1).filename)
@@ -56,15 +61,17 @@ extension MariaDBServerSuites {
 
         @Test func migratesTheOriginalDeploymentsTableInPlace() async throws {
             let location = try TestDatabases.freshMariaDB()
-            try TestDatabases.execute(location, [
-                Schema.mysql[0].statements[0],
-                """
-                INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
-                    VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00')
-                """,
-                "INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg')",
-                "INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('nulls.jpg', 'uploads/nulls.jpg', NULL, NULL)",
-            ])
+            try TestDatabases.execute(
+                location,
+                [
+                    Schema.mysql[0].statements[0],
+                    """
+                    INSERT INTO images (filename, s3_key_original, s3_key_thumbnail, annotation, annotation_status, thumbnail_status, uploaded_at)
+                        VALUES ('old.jpg', 'uploads/old.jpg', 'thumbnails/old.jpg', 'An old caption.', 'completed', 'completed', '2023-05-01 10:00:00')
+                    """,
+                    "INSERT INTO images (filename, s3_key_original) VALUES ('waiting.jpg', 'uploads/waiting.jpg')",
+                    "INSERT INTO images (filename, s3_key_original, annotation_status, thumbnail_status) VALUES ('nulls.jpg', 'uploads/nulls.jpg', NULL, NULL)",
+                ])
             let store = try MySQLMetadataStore(location: location)
             let records = try await store.records(after: nil, limit: 10, filter: .all)
             #expect(records.map(\.filename) == ["old.jpg", "waiting.jpg", "nulls.jpg"])
@@ -106,8 +113,9 @@ extension MariaDBServerSuites {
             try await MetadataStoreConformance.insert(store, count: 3)
             // Kill every connection this test user holds on this database, as a failover or proxy would.
             let killed = try TestDatabases.withConnection(location) { admin in
-                let victims = try admin.query("SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
-                                              [.text(location.database)])
+                let victims = try admin.query(
+                    "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+                    [.text(location.database)])
                 for victim in victims { try admin.command("KILL CONNECTION \(victim.integer("id")!)") }
                 return victims.count
             }
@@ -136,7 +144,8 @@ extension MariaDBServerSuites {
 
             // A certificate the named authority did not sign is refused (exit 78), not used.
             // (scripts/test-services.sh makes other-ca.pem beside ca.pem: a CA that signed nothing.)
-            verified.certificateAuthorityFile = URL(fileURLWithPath: authority).deletingLastPathComponent()
+            verified.certificateAuthorityFile =
+                URL(fileURLWithPath: authority).deletingLastPathComponent()
                 .appendingPathComponent("other-ca.pem").path
             do {
                 _ = try MySQLMetadataStore(location: verified)

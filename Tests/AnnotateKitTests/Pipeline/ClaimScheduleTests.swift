@@ -1,7 +1,8 @@
-@testable import AnnotateCore
-@testable import AnnotatePipeline
 import Foundation
 import Testing
+
+@testable import AnnotateCore
+@testable import AnnotatePipeline
 
 /// The claim loop's and the retry's decisions, as values: no database, no clock but the one given.
 @Suite struct ClaimScheduleTests {
@@ -84,18 +85,24 @@ import Testing
     @Test func aTransientFailureIsRetriedWithBackoffUntilTheAttemptsRunOut() {
         let policy = RetryPolicy(base: .seconds(2), maximum: .seconds(60), jitter: false)
         let now = Date(timeIntervalSince1970: 1_000)
-        #expect(outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 1, maxAttempts: 3, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 1, maxAttempts: 3, now: now))
                 == "retry 503 at 1002.0")
-        #expect(outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 2, maxAttempts: 3, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 2, maxAttempts: 3, now: now))
                 == "retry 503 at 1004.0")
         // The server's Retry-After wins when it asks for longer.
-        #expect(outcome(policy.outcome(ofFailure: "429", transient: true, serverHint: .seconds(30), attempts: 1, maxAttempts: 3, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "429", transient: true, serverHint: .seconds(30), attempts: 1, maxAttempts: 3, now: now))
                 == "retry 429 at 1030.0")
-        #expect(outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 3, maxAttempts: 3, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "503", transient: true, attempts: 3, maxAttempts: 3, now: now))
                 == "failed transient gave up after 3 attempts: 503")
-        #expect(outcome(policy.outcome(ofFailure: "timed out", transient: true, attempts: 1, maxAttempts: 1, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "timed out", transient: true, attempts: 1, maxAttempts: 1, now: now))
                 == "failed transient timed out")
-        #expect(outcome(policy.outcome(ofFailure: "not an image", transient: false, attempts: 1, maxAttempts: 3, now: now))
+        #expect(
+            outcome(policy.outcome(ofFailure: "not an image", transient: false, attempts: 1, maxAttempts: 3, now: now))
                 == "failed permanent not an image")
     }
 

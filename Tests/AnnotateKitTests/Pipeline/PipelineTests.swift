@@ -1,12 +1,13 @@
+import Foundation
+import Logging
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
 @testable import AnnotateKit
 @testable import AnnotateMetadata
 @testable import AnnotatePipeline
 @testable import AnnotateStorage
-import Foundation
-import Logging
-import Testing
 
 /// The metadata annotator with scripted transient failures first: exercises the pipeline's retry
 /// path (our own protocol, no remote API involved).
@@ -40,8 +41,9 @@ struct FlakyAnnotator: Annotator {
         let store: FileObjectStore
         let uploader: Uploader
         func pipeline(annotator: (any Annotator)? = nil) throws -> Pipeline {
-            Pipeline(metadata: metadata, originals: store, thumbnails: store, annotator: try annotator ?? MetadataAnnotator(),
-                     thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: Logger.quiet)
+            Pipeline(
+                metadata: metadata, originals: store, thumbnails: store, annotator: try annotator ?? MetadataAnnotator(),
+                thumbnailer: try VipsThumbnailer(spec: ThumbnailSpec()), logger: Logger.quiet)
         }
     }
 
@@ -49,8 +51,9 @@ struct FlakyAnnotator: Annotator {
         let directory = try Fixtures.temporaryDirectory("pipeline")
         let metadata = try SQLiteMetadataStore(path: directory.appendingPathComponent("annotate.db").path)
         let store = try FileObjectStore(root: directory.appendingPathComponent("objects"))
-        return Setup(metadata: metadata, store: store,
-                     uploader: Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: Logger.quiet))
+        return Setup(
+            metadata: metadata, store: store,
+            uploader: Uploader(metadata: metadata, store: store, limits: .defaults, headers: try VipsHeaderReader(), logger: Logger.quiet))
     }
 
     func options(_ change: (inout PipelineOptions) -> Void = { _ in }) -> PipelineOptions {
@@ -101,12 +104,22 @@ struct FlakyAnnotator: Annotator {
         let s = try setup()
         let urls = try Fixtures.distinctCopies(of: "astronaut.jpg", count: 5, into: try Fixtures.temporaryDirectory("copies"))
         let ids = try await s.uploader.upload(urls.map { UploadCandidate(path: $0.path, origin: .named) }, jobs: 2) { _ in }.compactMap(\.id)
-        let first = try await s.pipeline().run(options { $0.tasks = [.thumbnail]; $0.limit = 2 }) { _ in }
+        let first = try await s.pipeline().run(
+            options {
+                $0.tasks = [.thumbnail]
+                $0.limit = 2
+            }
+        ) { _ in }
         #expect(first.completed == [.thumbnail: 2])
         // A retried image is still one image of the limit, and its retries still happen.
         let counter = FlakyCounter(failures: 1)
         let flaky = try await s.pipeline(annotator: FlakyAnnotator(inner: try MetadataAnnotator(), counter: counter))
-            .run(options { $0.tasks = [.annotation]; $0.limit = 1 }) { _ in }
+            .run(
+                options {
+                    $0.tasks = [.annotation]
+                    $0.limit = 1
+                }
+            ) { _ in }
         #expect(flaky.images == 1 && flaky.retried == 1 && flaky.completed == [.annotation: 1])
         let second = try await s.pipeline().run(options { $0.ids = [ids[4]] }) { _ in }
         #expect(second.completed == [.annotation: 1, .thumbnail: 1])
@@ -162,7 +175,12 @@ struct FlakyAnnotator: Annotator {
         let s = try setup()
         _ = try await s.uploader.upload(UploadCandidate(path: Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path, origin: .named))
         _ = try await s.pipeline().run(options()) { _ in }
-        let again = try await s.pipeline().run(options { $0.reprocess = true; $0.tasks = [.thumbnail] }) { _ in }
+        let again = try await s.pipeline().run(
+            options {
+                $0.reprocess = true
+                $0.tasks = [.thumbnail]
+            }
+        ) { _ in }
         #expect(again.completed == [.thumbnail: 1])
     }
 }

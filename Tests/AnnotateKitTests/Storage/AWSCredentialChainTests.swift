@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateHTTPClient
 @testable import AnnotateKit
 @testable import AnnotateStorage
-import Foundation
-import Testing
 
 /// The credential chain in the SDKs' order, each provider against a fake of its own endpoint on
 /// loopback (never the real metadata addresses).
@@ -15,8 +16,10 @@ import Testing
     }
 
     @Test func environmentVariablesComeFirst() async throws {
-        let chain = AWSCredentialChain(environment: try environment([
-            "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token", "AWS_PROFILE": "ignored"]),
+        let chain = AWSCredentialChain(
+            environment: try environment([
+                "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token", "AWS_PROFILE": "ignored",
+            ]),
             transport: transport)
         let credentials = try await chain.credentials()
         #expect(credentials.accessKeyID == "AKIAENV" && credentials.secretAccessKey.reveal() == "env-secret")
@@ -29,25 +32,25 @@ import Testing
         let credentialsFile = directory.appendingPathComponent("credentials")
         let configFile = directory.appendingPathComponent("config")
         try """
-            # comments are fine
-            [default]
-            aws_access_key_id = AKIADEFAULT
-            aws_secret_access_key = default-secret
+        # comments are fine
+        [default]
+        aws_access_key_id = AKIADEFAULT
+        aws_secret_access_key = default-secret
 
-            [work]
-            aws_access_key_id=AKIAWORK
-            aws_secret_access_key=work-secret
-            aws_session_token = work-token
-            """.write(to: credentialsFile, atomically: true, encoding: .utf8)
+        [work]
+        aws_access_key_id=AKIAWORK
+        aws_secret_access_key=work-secret
+        aws_session_token = work-token
+        """.write(to: credentialsFile, atomically: true, encoding: .utf8)
         try """
-            [default]
-            region = eu-west-1
-            [profile work]
-            region = ap-southeast-2
-            [profile config-only]
-            aws_access_key_id = AKIACONFIG
-            aws_secret_access_key = config-secret
-            """.write(to: configFile, atomically: true, encoding: .utf8)
+        [default]
+        region = eu-west-1
+        [profile work]
+        region = ap-southeast-2
+        [profile config-only]
+        aws_access_key_id = AKIACONFIG
+        aws_secret_access_key = config-secret
+        """.write(to: configFile, atomically: true, encoding: .utf8)
         let files = ["AWS_SHARED_CREDENTIALS_FILE": credentialsFile.path, "AWS_CONFIG_FILE": configFile.path]
 
         let standard = AWSCredentialChain(environment: try environment(files), transport: transport)
@@ -61,7 +64,9 @@ import Testing
         let missing = AWSCredentialChain(environment: try environment(files.merging(["AWS_PROFILE": "nope"]) { $1 }), transport: transport)
         await #expect(throws: S3Error.self) { try await missing.credentials() }
         // AWS_REGION wins over the profile.
-        #expect(AWSCredentialChain(environment: try environment(files.merging(["AWS_REGION": "us-west-2"]) { $1 }), transport: transport).region() == "us-west-2")
+        #expect(
+            AWSCredentialChain(environment: try environment(files.merging(["AWS_REGION": "us-west-2"]) { $1 }), transport: transport).region()
+                == "us-west-2")
     }
 
     @Test func containerCredentialsWithTheirAuthorizationToken() async throws {
@@ -71,20 +76,28 @@ import Testing
             guard request.path == "/v1/credentials", request.headers["authorization"] == "pod-identity-token" else {
                 return .json(401, ["message": "no"])
             }
-            return .json(200, ["AccessKeyId": "ASIACONTAINER", "SecretAccessKey": "container-secret", "Token": "container-token",
-                               "Expiration": "2099-01-01T00:00:00Z"])
+            return .json(
+                200,
+                [
+                    "AccessKeyId": "ASIACONTAINER", "SecretAccessKey": "container-secret", "Token": "container-token",
+                    "Expiration": "2099-01-01T00:00:00Z",
+                ])
         }
-        let chain = AWSCredentialChain(environment: try environment([
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "\(server.baseURL)/v1/credentials",
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path]), transport: transport)
+        let chain = AWSCredentialChain(
+            environment: try environment([
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": "\(server.baseURL)/v1/credentials",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path,
+            ]), transport: transport)
         let credentials = try await chain.credentials()
         #expect(credentials.accessKeyID == "ASIACONTAINER" && credentials.sessionToken?.reveal() == "container-token")
 
         // The relative form goes to the ECS host (here the fake, standing in for 169.254.170.2).
         var endpoints = AWSCredentialChain.Endpoints()
         endpoints.containerHost = server.baseURL
-        let relative = AWSCredentialChain(environment: try environment([
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "pod-identity-token"]),
+        let relative = AWSCredentialChain(
+            environment: try environment([
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "pod-identity-token",
+            ]),
             transport: transport, endpoints: endpoints)
         #expect(try await relative.credentials().accessKeyID == "ASIACONTAINER")
     }
@@ -102,14 +115,21 @@ import Testing
             case ("GET", "/latest/meta-data/iam/security-credentials/web-role"):
                 guard request.headers["x-aws-ec2-metadata-token"] == "imds-token" else { return .json(401, [:]) }
                 let n = calls.increment()
-                return .json(200, ["Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAIMDS\(n)", "SecretAccessKey": "imds-secret",
-                                   "Token": "imds-session", "Expiration": "2030-01-01T01:00:00Z"])
+                return .json(
+                    200,
+                    [
+                        "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAIMDS\(n)", "SecretAccessKey": "imds-secret",
+                        "Token": "imds-session", "Expiration": "2030-01-01T01:00:00Z",
+                    ])
             default:
                 return .json(404, [:])
             }
         }
-        let chain = AWSCredentialChain(environment: try environment(["AWS_EC2_METADATA_DISABLED": "false",
-                                                                     "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.baseURL]), transport: transport)
+        let chain = AWSCredentialChain(
+            environment: try environment([
+                "AWS_EC2_METADATA_DISABLED": "false",
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.baseURL,
+            ]), transport: transport)
         let early = Date(timeIntervalSince1970: 1_893_456_000)  // 2030-01-01T00:00:00Z: an hour left
         #expect(try await chain.credentials(now: early).accessKeyID == "ASIAIMDS1")
         #expect(try await chain.credentials(now: early.addingTimeInterval(600)).accessKeyID == "ASIAIMDS1", "cached while valid")
@@ -133,5 +153,10 @@ import Testing
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func increment() -> Int { lock.withLock { value += 1; return value } }
+    func increment() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
 }

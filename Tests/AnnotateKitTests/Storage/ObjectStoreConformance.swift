@@ -1,8 +1,10 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotateStorage
-import Foundation
-import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,7 +71,9 @@ enum ObjectStoreConformance {
         let store = try makeStore()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<20 {
-                group.addTask { try await store.put(Data(repeating: UInt8(i), count: 50_000), at: try ObjectKey("uploads/same.jpg"), contentType: "image/jpeg") }
+                group.addTask {
+                    try await store.put(Data(repeating: UInt8(i), count: 50_000), at: try ObjectKey("uploads/same.jpg"), contentType: "image/jpeg")
+                }
             }
             try await group.waitForAll()
         }

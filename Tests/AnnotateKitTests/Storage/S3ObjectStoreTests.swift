@@ -1,9 +1,11 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateHTTPClient
 @testable import AnnotateKit
 @testable import AnnotateStorage
-import Foundation
-import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -46,10 +48,16 @@ extension S3ServerSuites {
 
         @Test func aFailedMultipartUploadIsAbortedLeavingNoParts() async throws {
             let bucket = try await TestS3.freshBucket()
-            let failing = FailingTransport(wrapping: NIOHTTPTransport(maximumConnections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
-            let store = try TestS3.store(bucket: bucket, transport: failing) { $0.multipartThreshold = 5 * 1024 * 1024; $0.partSize = 5 * 1024 * 1024 }
+            let failing = FailingTransport(
+                wrapping: NIOHTTPTransport(maximumConnections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
+            let store = try TestS3.store(bucket: bucket, transport: failing) {
+                $0.multipartThreshold = 5 * 1024 * 1024
+                $0.partSize = 5 * 1024 * 1024
+            }
             let bytes = Data(repeating: 7, count: 16 * 1024 * 1024)
-            await #expect(throws: ObjectStoreError.self) { try await store.put(bytes, at: try ObjectKey("uploads/broken.bin"), contentType: "image/jpeg") }
+            await #expect(throws: ObjectStoreError.self) {
+                try await store.put(bytes, at: try ObjectKey("uploads/broken.bin"), contentType: "image/jpeg")
+            }
             #expect(try await TestS3.store(bucket: bucket).unfinishedMultipartUploads() == 0)
             #expect(try await TestS3.store(bucket: bucket).exists(try ObjectKey("uploads/broken.bin")) == false)
         }
@@ -60,7 +68,9 @@ extension S3ServerSuites {
             try await store.put(Data("shared bytes".utf8), at: key, contentType: "image/jpeg")
             #expect(store.canPresign && store.localFile(for: key) == nil)
             let endpoint = try TestS3.server().endpoint
-            #expect(store.browserOrigin == "\(endpoint.scheme ?? "")://\(endpoint.host ?? ""):\(endpoint.port ?? 0)", "the CSP must allow images from here")
+            #expect(
+                store.browserOrigin == "\(endpoint.scheme ?? "")://\(endpoint.host ?? ""):\(endpoint.port ?? 0)",
+                "the CSP must allow images from here")
             let url = try #require(try await store.presignedURL(for: key, expires: .seconds(2)))
             let (data, response) = try await URLSession.shared.data(from: url)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
@@ -117,7 +127,8 @@ struct FailingTransport: HTTPTransport {
         var settings = S3ObjectStore.Settings(bucket: "fake-bucket", endpoint: URL(string: server.baseURL)!, region: "us-east-1")
         configure(&settings)
         let environment = ["AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "HOME": "/nonexistent"]
-        return S3ObjectStore(settings: settings, credentials: AWSCredentialChain(environment: environment, transport: transport), transport: transport)
+        return S3ObjectStore(
+            settings: settings, credentials: AWSCredentialChain(environment: environment, transport: transport), transport: transport)
     }
 
     static func xml(_ status: Int, _ body: String, headers: [String: String] = [:]) -> LoopbackHTTPServer.Response {
@@ -146,7 +157,8 @@ struct FailingTransport: HTTPTransport {
             case ("PUT", let query) where query.contains("partNumber="):
                 return LoopbackHTTPServer.Response(status: 200, headers: ["ETag": "\"etag\""], body: Data())
             case ("POST", "uploadId=upload-1"):
-                return Self.xml(200, "<?xml version=\"1.0\"?>\n  <Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>")
+                return Self.xml(
+                    200, "<?xml version=\"1.0\"?>\n  <Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>")
             case ("DELETE", "uploadId=upload-1"):
                 _ = aborted.increment()
                 return LoopbackHTTPServer.Response(status: 204, body: Data())
@@ -154,7 +166,10 @@ struct FailingTransport: HTTPTransport {
                 return Self.xml(400, "<Error><Code>Unexpected</Code><Message>\(request.method) \(request.query)</Message></Error>")
             }
         }
-        let store = store(server) { $0.multipartThreshold = 5 * 1024 * 1024; $0.partSize = 5 * 1024 * 1024 }
+        let store = store(server) {
+            $0.multipartThreshold = 5 * 1024 * 1024
+            $0.partSize = 5 * 1024 * 1024
+        }
         do {
             try await store.put(Data(repeating: 1, count: 11 * 1024 * 1024), at: try ObjectKey("uploads/big.bin"), contentType: "image/jpeg")
             Issue.record("an <Error> in a 200 answer must fail the upload")
@@ -166,7 +181,10 @@ struct FailingTransport: HTTPTransport {
 
     @Test func aSkewedClockSaysToSynchroniseIt() async throws {
         let server = try LoopbackHTTPServer { _ in
-            Self.xml(403, "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>")
+            Self.xml(
+                403,
+                "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>"
+            )
         }
         do {
             _ = try await store(server).get(try ObjectKey("uploads/a.jpg"))

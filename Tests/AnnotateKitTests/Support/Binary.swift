@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -147,9 +148,10 @@ struct Binary {
                 try? FileManager.default.removeItem(at: stdout)
                 try? FileManager.default.removeItem(at: stderr)
             }
-            return Result(status: process.terminationStatus,
-                          stdout: (try? String(contentsOf: stdout, encoding: .utf8)) ?? "",
-                          stderr: (try? String(contentsOf: stderr, encoding: .utf8)) ?? "")
+            return Result(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: stdout, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: stderr, encoding: .utf8)) ?? "")
         }
     }
 }

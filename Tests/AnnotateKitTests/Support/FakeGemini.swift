@@ -1,6 +1,7 @@
+import Foundation
+
 @testable import AnnotateImaging
 @testable import AnnotateKit
-import Foundation
 
 /// A fake of Gemini's `generateContent` on loopback. Every request is checked as the real API
 /// would (and more strictly where the contract asks), then answered from a script.
@@ -57,7 +58,8 @@ final class FakeGemini: @unchecked Sendable {
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
         let getsModel = request.method == "GET" && request.path.hasPrefix("/v1beta/models/") && !request.path.contains(":")
-        guard getsModel || (request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":generateContent")) else {
+        guard getsModel || (request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":generateContent"))
+        else {
             return reject(404, "unknown path \(request.path)", "NOT_FOUND")
         }
         if request.query.contains("key=") { return reject(400, "the key must travel in the x-goog-api-key header, not the URL", "INVALID_ARGUMENT") }
@@ -65,8 +67,9 @@ final class FakeGemini: @unchecked Sendable {
             return reject(403, "Method doesn't allow unregistered callers. Please use API Key.", "PERMISSION_DENIED")
         }
         guard key == self.key else {
-            return reject(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
-                          extra: [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"]])
+            return reject(
+                400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
+                extra: [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"]])
         }
         if getsModel {
             // models.get: free, and what `annotate doctor` asks. Retired names answer 404 as the real API does.
@@ -78,7 +81,8 @@ final class FakeGemini: @unchecked Sendable {
             return .json(200, ["name": "models/\(model)", "displayName": model, "inputTokenLimit": 1_048_576])
         }
         guard request.headers["content-type"]?.hasPrefix("application/json") == true,
-              let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any] else {
+            let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any]
+        else {
             return reject(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
         }
         guard let contents = body["contents"] as? [[String: Any]], let parts = contents.first?["parts"] as? [[String: Any]] else {
@@ -86,8 +90,9 @@ final class FakeGemini: @unchecked Sendable {
         }
         let inline = parts.compactMap { ($0["inlineData"] ?? $0["inline_data"]) as? [String: Any] }.first
         guard let inline, let mime = (inline["mimeType"] ?? inline["mime_type"]) as? String,
-              ["image/jpeg", "image/png", "image/webp"].contains(mime),
-              let encoded = inline["data"] as? String, let image = Data(base64Encoded: encoded) else {
+            ["image/jpeg", "image/png", "image/webp"].contains(mime),
+            let encoded = inline["data"] as? String, let image = Data(base64Encoded: encoded)
+        else {
             return reject(400, "an inline image with mimeType and base64 data is required", "INVALID_ARGUMENT")
         }
         guard let header = try? Vips.probe(image) else { return reject(400, "Unable to process input image.", "INVALID_ARGUMENT") }
@@ -96,7 +101,8 @@ final class FakeGemini: @unchecked Sendable {
         let prompt = parts.compactMap { $0["text"] as? String }.joined()
         let config = (body["generationConfig"] ?? body["generation_config"]) as? [String: Any]
         guard !prompt.isEmpty, (config?["responseMimeType"] ?? config?["response_mime_type"]) as? String == "application/json",
-              (config?["responseSchema"] ?? config?["response_schema"]) != nil else {
+            (config?["responseSchema"] ?? config?["response_schema"]) != nil
+        else {
             return reject(400, "a text prompt and JSON structured output are required", "INVALID_ARGUMENT")
         }
         let behavior: Behavior = lock.withLock {
@@ -109,9 +115,13 @@ final class FakeGemini: @unchecked Sendable {
     private func answer(_ behavior: Behavior) -> LoopbackHTTPServer.Response {
         func success(_ caption: String, _ tags: [String], _ tokens: Int) -> LoopbackHTTPServer.Response {
             let text = String(decoding: try! JSONSerialization.data(withJSONObject: ["caption": caption, "tags": tags]), as: UTF8.self)
-            return .json(200, ["candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP", "index": 0]],
-                               "usageMetadata": ["promptTokenCount": tokens - 20, "candidatesTokenCount": 20, "totalTokenCount": tokens],
-                               "modelVersion": "fake"])
+            return .json(
+                200,
+                [
+                    "candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP", "index": 0]],
+                    "usageMetadata": ["promptTokenCount": tokens - 20, "candidatesTokenCount": 20, "totalTokenCount": tokens],
+                    "modelVersion": "fake",
+                ])
         }
         switch behavior {
         case .success(let caption, let tags, let tokens):
@@ -122,21 +132,41 @@ final class FakeGemini: @unchecked Sendable {
             return response
         case .rateLimited(let delay, let daily):
             let quota = daily ? "GenerateRequestsPerDayPerProjectPerModel-FreeTier" : "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
-            return .json(429, ["error": ["code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
-                                         "status": "RESOURCE_EXHAUSTED", "details": [
-                                            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaId": quota]]],
-                                            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay]]]])
+            return .json(
+                429,
+                [
+                    "error": [
+                        "code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
+                        "status": "RESOURCE_EXHAUSTED",
+                        "details": [
+                            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaId": quota]]],
+                            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay],
+                        ],
+                    ]
+                ])
         case .unavailable:
             return .json(503, ["error": ["code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE"]])
         case .badRequest:
             return .json(400, ["error": ["code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"]])
         case .notFound:
-            return .json(404, ["error": ["code": 404, "message": "models/gemini-1.5-flash is not found for API version v1beta, or is not supported for generateContent.", "status": "NOT_FOUND"]])
+            return .json(
+                404,
+                [
+                    "error": [
+                        "code": 404,
+                        "message": "models/gemini-1.5-flash is not found for API version v1beta, or is not supported for generateContent.",
+                        "status": "NOT_FOUND",
+                    ]
+                ])
         case .blocked:
             return .json(200, ["promptFeedback": ["blockReason": "SAFETY", "safetyRatings": []]])
         case .maxTokensNoText:
-            return .json(200, ["candidates": [["content": ["role": "model"], "finishReason": "MAX_TOKENS", "index": 0]],
-                               "usageMetadata": ["totalTokenCount": 1100]])
+            return .json(
+                200,
+                [
+                    "candidates": [["content": ["role": "model"], "finishReason": "MAX_TOKENS", "index": 0]],
+                    "usageMetadata": ["totalTokenCount": 1100],
+                ])
         case .malformed:
             return LoopbackHTTPServer.Response(status: 200, body: Data("{\"candidates\": [ {\"content\": ".utf8))
         }

@@ -1,6 +1,7 @@
+import Foundation
+
 @testable import AnnotateImaging
 @testable import AnnotateKit
-import Foundation
 
 /// A fake OpenAI-compatible `chat/completions` server on loopback, checking requests as a
 /// vision server would: bearer key when one is configured, model, a text part and an
@@ -42,8 +43,9 @@ final class FakeOpenAI: @unchecked Sendable {
         guard request.method == "POST", request.path == "/v1/chat/completions" else { return reject(404, "unknown path \(request.path)") }
         if let key, request.headers["authorization"] != "Bearer \(key)" { return reject(401, "Incorrect API key provided.") }
         guard let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
-              body["model"] as? String == "llava-test",
-              let content = (body["messages"] as? [[String: Any]])?.first?["content"] as? [[String: Any]] else {
+            body["model"] as? String == "llava-test",
+            let content = (body["messages"] as? [[String: Any]])?.first?["content"] as? [[String: Any]]
+        else {
             return reject(400, "model llava-test and messages[0].content are required")
         }
         let text = content.first { $0["type"] as? String == "text" }?["text"] as? String
@@ -52,8 +54,9 @@ final class FakeOpenAI: @unchecked Sendable {
             return (part["image_url"] as? [String: Any])?["url"] as? String ?? part["image_url"] as? String
         }.first
         guard text?.isEmpty == false, let imageURL, imageURL.hasPrefix("data:image/jpeg;base64,"),
-              let image = Data(base64Encoded: String(imageURL.dropFirst("data:image/jpeg;base64,".count))),
-              let header = try? Vips.probe(image) else {
+            let image = Data(base64Encoded: String(imageURL.dropFirst("data:image/jpeg;base64,".count))),
+            let header = try? Vips.probe(image)
+        else {
             return reject(400, "a text part and a JPEG data URL are required")
         }
         let longSide = max(header.width, header.height)
@@ -63,15 +66,20 @@ final class FakeOpenAI: @unchecked Sendable {
             return script.isEmpty ? .success(content: #"{"caption": "A local caption", "tags": ["local"]}"#, tokens: 90) : script.removeFirst()
         }
         func completion(_ content: String?, _ finish: String, _ tokens: Int) -> LoopbackHTTPServer.Response {
-            .json(200, ["id": "chatcmpl-1", "object": "chat.completion", "model": "llava-test",
-                        "choices": [["index": 0, "message": ["role": "assistant", "content": content as Any], "finish_reason": finish]],
-                        "usage": ["prompt_tokens": tokens - 10, "completion_tokens": 10, "total_tokens": tokens]])
+            .json(
+                200,
+                [
+                    "id": "chatcmpl-1", "object": "chat.completion", "model": "llava-test",
+                    "choices": [["index": 0, "message": ["role": "assistant", "content": content as Any], "finish_reason": finish]],
+                    "usage": ["prompt_tokens": tokens - 10, "completion_tokens": 10, "total_tokens": tokens],
+                ])
         }
         switch behavior {
         case .success(let content, let tokens): return completion(content, "stop", tokens)
         case .status(let code, let retryAfter):
-            return .json(code, ["error": ["message": "status \(code) from the fake", "type": "server_error"]],
-                         headers: retryAfter.map { ["Retry-After": $0] } ?? [:])
+            return .json(
+                code, ["error": ["message": "status \(code) from the fake", "type": "server_error"]],
+                headers: retryAfter.map { ["Retry-After": $0] } ?? [:])
         case .contentFilter: return completion(nil, "content_filter", 50)
         case .lengthNoText: return completion("", "length", 2048)
         case .malformed: return LoopbackHTTPServer.Response(status: 200, body: Data("<html>gateway</html>".utf8))

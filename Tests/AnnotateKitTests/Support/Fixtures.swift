@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Testing
+
 @testable import AnnotateKit
 
 /// Paths and files the tests share.
@@ -53,7 +55,10 @@ enum Fixtures {
         let ihdr = bigEndian(width) + bigEndian(height) + [bitDepth, colourType, 0, 0, 0]
         let length = UInt16(scanlines.count)
         var a: UInt32 = 1, b: UInt32 = 0
-        for byte in scanlines { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        for byte in scanlines {
+            a = (a + UInt32(byte)) % 65521
+            b = (b + a) % 65521
+        }
         let idat: [UInt8] = [0x78, 0x01, 0x01] + littleEndian16(length) + littleEndian16(~length) + scanlines + bigEndian(b << 16 | a)
         return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", []))
     }
@@ -111,8 +116,6 @@ enum Fixtures {
         return crc ^ 0xFFFF_FFFF
     }
 }
-
-import Logging
 
 extension Logger {
     /// A logger that drops everything, so test output shows only results.

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -121,8 +122,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         }
         let target = String(requestLine[1])
         let parts = target.split(separator: "?", maxSplits: 1)
-        let request = Request(method: String(requestLine[0]), path: String(parts[0]),
-                              query: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: body)
+        let request = Request(
+            method: String(requestLine[0]), path: String(parts[0]),
+            query: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: body)
         let response = handler(request)
         if response.delay > 0 { usleep(useconds_t(response.delay * 1_000_000)) }
         var text = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\nContent-Length: \(response.body.count)\r\nConnection: close\r\n"
@@ -142,8 +144,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     private static func reason(_ status: Int) -> String {
-        [200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
-         500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Status"
+        [
+            200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error", 503: "Service Unavailable",
+        ][status] ?? "Status"
     }
 }
 
@@ -154,7 +158,9 @@ func unusedLoopbackPort() -> UInt16 {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) } }
     return UInt16(bigEndian: address.sin_port)

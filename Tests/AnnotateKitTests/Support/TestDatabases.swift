@@ -1,9 +1,11 @@
-@testable import AnnotateCore
-@testable import AnnotateKit
-@testable import AnnotateMetadata
 import Foundation
 import Logging
 import Testing
+
+@testable import AnnotateCore
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,10 +54,11 @@ enum TestDatabase: Sendable {
 enum TestDatabases {
     static func server() throws -> MySQLLocation {
         guard let text = ProcessInfo.processInfo.environment["ANNOTATE_TEST_MYSQL_URL"], !text.isEmpty else {
-            throw TestServerMissing(message: """
-                the MariaDB tests need a server: run `make test` (it starts one), or \
-                `scripts/test-services.sh start && eval "$(scripts/test-services.sh env)"` before `swift test`
-                """)
+            throw TestServerMissing(
+                message: """
+                    the MariaDB tests need a server: run `make test` (it starts one), or \
+                    `scripts/test-services.sh start && eval "$(scripts/test-services.sh env)"` before `swift test`
+                    """)
         }
         return try MySQLLocation(parsing: text)
     }
@@ -107,7 +110,7 @@ enum TestDatabases {
     static func runServicesScript(_ command: String) throws {
         let script = Fixtures.repository.appendingPathComponent("scripts/test-services.sh").path
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

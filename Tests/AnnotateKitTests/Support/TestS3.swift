@@ -1,9 +1,10 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateHTTPClient
 @testable import AnnotateKit
 @testable import AnnotateStorage
-import Foundation
-import Testing
 
 /// The S3-compatible server the suite runs against (SeaweedFS, started by
 /// scripts/test-services.sh; `make test` exports its address and keys). Without it the S3 tests
@@ -16,26 +17,32 @@ enum TestS3 {
 
         /// The environment a user would set for it.
         var environment: [String: String] {
-            ["AWS_ENDPOINT_URL_S3": endpoint.absoluteString, "AWS_ACCESS_KEY_ID": accessKey,
-             "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": "us-east-1"]
+            [
+                "AWS_ENDPOINT_URL_S3": endpoint.absoluteString, "AWS_ACCESS_KEY_ID": accessKey,
+                "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": "us-east-1",
+            ]
         }
     }
 
     static func server() throws -> Server {
         let environment = ProcessInfo.processInfo.environment
         guard let endpoint = environment["ANNOTATE_TEST_S3_ENDPOINT"].flatMap(URL.init(string:)),
-              let access = environment["ANNOTATE_TEST_S3_ACCESS_KEY"], let secret = environment["ANNOTATE_TEST_S3_SECRET_KEY"] else {
-            throw TestServerMissing(message: """
-                the S3 tests need a server: run `make test` (it starts one), or \
-                `scripts/test-services.sh start && eval "$(scripts/test-services.sh env)"` before `swift test`
-                """)
+            let access = environment["ANNOTATE_TEST_S3_ACCESS_KEY"], let secret = environment["ANNOTATE_TEST_S3_SECRET_KEY"]
+        else {
+            throw TestServerMissing(
+                message: """
+                    the S3 tests need a server: run `make test` (it starts one), or \
+                    `scripts/test-services.sh start && eval "$(scripts/test-services.sh env)"` before `swift test`
+                    """)
         }
         return Server(endpoint: endpoint, accessKey: access, secretKey: secret)
     }
 
     /// A store on `bucket` with `secret` (default: the right one).
-    static func store(bucket: String, prefix: String = "", secret: String? = nil,
-                      transport: (any HTTPTransport)? = nil, configure: (inout S3ObjectStore.Settings) -> Void = { _ in }) throws -> S3ObjectStore {
+    static func store(
+        bucket: String, prefix: String = "", secret: String? = nil,
+        transport: (any HTTPTransport)? = nil, configure: (inout S3ObjectStore.Settings) -> Void = { _ in }
+    ) throws -> S3ObjectStore {
         let server = try server()
         var environment = server.environment
         if let secret { environment["AWS_SECRET_ACCESS_KEY"] = secret }
@@ -43,7 +50,8 @@ enum TestS3 {
         var settings = S3ObjectStore.Settings(bucket: bucket, prefix: prefix, endpoint: server.endpoint, region: "us-east-1")
         settings.maxAttempts = 2
         configure(&settings)
-        return S3ObjectStore(settings: settings, credentials: AWSCredentialChain(environment: environment, transport: transport), transport: transport)
+        return S3ObjectStore(
+            settings: settings, credentials: AWSCredentialChain(environment: environment, transport: transport), transport: transport)
     }
 
     /// A new, empty bucket named `annotate-t-…`.

@@ -1,6 +1,7 @@
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
-import Testing
 
 /// The render policy as values: the decoder's own shrink for the preview, the shared decode, and
 /// the preview's quality steps — no libvips involved.
@@ -35,8 +36,9 @@ import Testing
     @Test func aThumbnailInsideThePreviewSharesItsDecode() {
         let jpeg = header(4000, 3000, loader: "jpegload_buffer")
         #expect(RenderPlan(header: jpeg, thumbnail: ThumbnailSpec(), previewSide: 768, previewQuality: 80).thumbnailFromPreview)
-        #expect(!RenderPlan(header: jpeg, thumbnail: ThumbnailSpec(width: 1024, height: 1024), previewSide: 768, previewQuality: 80)
-            .thumbnailFromPreview)
+        #expect(
+            !RenderPlan(header: jpeg, thumbnail: ThumbnailSpec(width: 1024, height: 1024), previewSide: 768, previewQuality: 80)
+                .thumbnailFromPreview)
         let thumbnailOnly = RenderPlan(header: nil, thumbnail: ThumbnailSpec(), previewSide: nil, previewQuality: 80)
         #expect(thumbnailOnly.preview == nil && !thumbnailOnly.thumbnailFromPreview && thumbnailOnly.previewQualities.isEmpty)
     }

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
 @testable import AnnotateKit
-import Foundation
-import Testing
 
 @Suite struct VipsThumbnailerTests {
     @Test(arguments: Array(Fixtures.expectedThumbnailSizes.keys).sorted())
@@ -108,8 +109,10 @@ import Testing
 
     /// JPEG and WebP previews are decoded straight at a scale within the bound (no resampling
     /// pass); other formats are reduced to the bound itself. Never larger than the bound.
-    @Test(arguments: [("dandelions.jpg", 160, 90), ("coffee-cup.webp", 300, 200), ("cat-chelsea.png", 300, 200),
-                      ("sunset-exif8.jpg", 256, 170)])
+    @Test(arguments: [
+        ("dandelions.jpg", 160, 90), ("coffee-cup.webp", 300, 200), ("cat-chelsea.png", 300, 200),
+        ("sunset-exif8.jpg", 256, 170),
+    ])
     func previewsFitTheirBoundAtTheDecodersScale(_ name: String, _ width: Int, _ height: Int) throws {
         let rendering = try Vips.render(try Fixtures.sample(name), spec: nil, previewSide: 300, previewMaxBytes: nil)
         let header = try Vips.probe(try #require(rendering.preview))
@@ -121,8 +124,10 @@ import Testing
     /// within the bound or an error, never a crash; CMYK and 16-bit originals give one, a
     /// truncated JPEG does not.
     @Test func hostileFilesGiveAPreviewOrAnError() throws {
-        let refusedAtUpload: Set = ["bomb.png", "bomb.jpg", "bomb.webp", "many-frames.gif", "vector.svg", "document.pdf",
-                                    "svg-named.jpg", "polyglot-html.jpg", "empty.png"]
+        let refusedAtUpload: Set = [
+            "bomb.png", "bomb.jpg", "bomb.webp", "many-frames.gif", "vector.svg", "document.pdf",
+            "svg-named.jpg", "polyglot-html.jpg", "empty.png",
+        ]
         var previewed: Set<String> = []
         for (name, data) in try HostileCorpus.files() where !refusedAtUpload.contains(name) {
             guard let preview = try? Vips.render(data, spec: ThumbnailSpec(), previewSide: 768, previewMaxBytes: nil).preview else { continue }

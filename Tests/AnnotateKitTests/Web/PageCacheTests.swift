@@ -1,13 +1,14 @@
-@testable import AnnotateImaging
-@testable import AnnotateKit
-@testable import AnnotateMetadata
-@testable import AnnotatePipeline
-@testable import AnnotateWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotateMetadata
+@testable import AnnotatePipeline
+@testable import AnnotateWeb
 
 /// Kept pages are reused only while nothing changed: a write by any process, even one that
 /// lands between two requests a millisecond apart, is in the next answer.
@@ -15,9 +16,13 @@ import Testing
     @Test func aWriteByAnotherProcessIsInTheVeryNextAnswer() async throws {
         let web = try WebFixture()
         // Another process on the same database: its own store, its own connections.
-        guard case .sqlite(let path) = web.components.configuration.database else { Issue.record("expected SQLite"); return }
-        let elsewhere = Uploader(metadata: try SQLiteMetadataStore(path: path), store: web.components.originals,
-                                 limits: .defaults, headers: try VipsHeaderReader(), logger: .quiet)
+        guard case .sqlite(let path) = web.components.configuration.database else {
+            Issue.record("expected SQLite")
+            return
+        }
+        let elsewhere = Uploader(
+            metadata: try SQLiteMetadataStore(path: path), store: web.components.originals,
+            limits: .defaults, headers: try VipsHeaderReader(), logger: .quiet)
         try await web.test { client in
             for uri in ["/gallery", "/api/images", "/gallery?status=pending"] {
                 #expect(try await client.execute(uri: uri, method: .get).status == .ok)

@@ -1,6 +1,8 @@
-@testable import AnnotateKit
 import Foundation
 import Testing
+
+@testable import AnnotateKit
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,7 +19,8 @@ import Glibc
         while Date() < deadline && server.process.isRunning {
             let out = (try? String(contentsOf: server.stdout, encoding: .utf8)) ?? ""
             if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("Listening on ") }),
-               let url = URL(string: String(line.dropFirst("Listening on ".count).split(separator: " ")[0])) {
+                let url = URL(string: String(line.dropFirst("Listening on ".count).split(separator: " ")[0]))
+            {
                 return (server, url)
             }
             usleep(50_000)
@@ -84,7 +87,10 @@ import Glibc
     @Test func aTakenPortAndAMissingKeyAreClearErrors() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-errors"))
         let (server, url) = try start(binary, ["--no-process"])
-        defer { kill(server.process.processIdentifier, SIGKILL); _ = server.finish() }
+        defer {
+            kill(server.process.processIdentifier, SIGKILL)
+            _ = server.finish()
+        }
         let taken = try binary.run(["serve", "--port", String(url.port!)], timeout: 30)
         #expect(taken.status == 69, "\(taken.stderr)")
         #expect(taken.stderr.contains("cannot listen on 127.0.0.1:\(url.port!)"))
@@ -130,7 +136,8 @@ enum HTTP {
         let boundary = "----annotate\(UUID().uuidString.prefix(8))"
         var body = Data()
         for (name, data) in files {
-            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"\(name)\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+            body += Data(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"\(name)\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
             body += data + Data("\r\n".utf8)
         }
         body += Data("--\(boundary)--\r\n".utf8)
@@ -151,7 +158,8 @@ enum HTTP {
             let answer = try await get(server.appendingPathComponent("api/images/\(id)"))
             last = answer.text
             if let record = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any],
-               record["annotation_status"] as? String == "completed", record["thumbnail_status"] as? String == "completed" {
+                record["annotation_status"] as? String == "completed", record["thumbnail_status"] as? String == "completed"
+            {
                 return
             }
             try await Task.sleep(for: .milliseconds(200))

@@ -1,8 +1,10 @@
-@testable import AnnotateKit
-@testable import AnnotateWeb
 import Foundation
 import HTTPTypes
 import Testing
+
+@testable import AnnotateKit
+@testable import AnnotateWeb
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +14,10 @@ import Glibc
 @Suite struct WebSecurityPolicyTests {
     @Test func aLoopbackServerAnswersOnlyLoopbackNamesAndTheAllowedOnes() {
         let policy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: ["Gallery.Example."]) { ["10.1.2.3"] }
-        for allowed in ["localhost", "localhost:8080", "127.0.0.1:8080", "[::1]:8080", "[::1]", "LOCALHOST", "gallery.example",
-                        "gallery.example:443"] {
+        for allowed in [
+            "localhost", "localhost:8080", "127.0.0.1:8080", "[::1]:8080", "[::1]", "LOCALHOST", "gallery.example",
+            "gallery.example:443",
+        ] {
             #expect(policy.allows(authority: allowed), "\(allowed)")
         }
         for refused in ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.evil.example", "10.1.2.3", "[::2]"] {
@@ -107,13 +111,19 @@ import Glibc
 
     func upload(_ url: URL, _ extra: [String]) throws -> Answer {
         let photo = Fixtures.samples.appendingPathComponent("fig-bowl.jpg")
-        return try curl(["-H", "Accept: application/json", "-F", "files=@\(photo.path);type=image/jpeg"] + extra + [url.appendingPathComponent("upload").absoluteString])
+        return try curl(
+            ["-H", "Accept: application/json", "-F", "files=@\(photo.path);type=image/jpeg"] + extra + [
+                url.appendingPathComponent("upload").absoluteString
+            ])
     }
 
     @Test func crossSiteUploadsAreRefusedEvenWithTheTokenAndChangeNothing() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-csrf"))
         let (server, url) = try ServeCLITests().start(binary, ["--no-process", "--token", "correct-horse-battery"])
-        defer { kill(server.process.processIdentifier, SIGKILL); _ = server.finish() }
+        defer {
+            kill(server.process.processIdentifier, SIGKILL)
+            _ = server.finish()
+        }
         // HTTP Basic credentials are ambient: a browser attaches them to another site's form post.
         let basic = ["-u", "any:correct-horse-battery"]
 
@@ -124,10 +134,14 @@ import Glibc
         #expect(fetchMetadata.status == 403, "\(fetchMetadata.text)")
         let nullOrigin = try upload(url, basic + ["-H", "Origin: null"])
         #expect(nullOrigin.status == 403)
-        let html = try curl(basic + ["-H", "Origin: http://evil.example", "-F", "files=@\(Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path)",
-                                     url.appendingPathComponent("upload").absoluteString])
+        let html = try curl(
+            basic + [
+                "-H", "Origin: http://evil.example", "-F", "files=@\(Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path)",
+                url.appendingPathComponent("upload").absoluteString,
+            ])
         #expect(html.status == 403 && html.headers["content-type"]?.hasPrefix("text/html") == true, "a page for a browser")
-        let unknownRoute = try curl(basic + ["-X", "DELETE", "-H", "Origin: http://evil.example", url.appendingPathComponent("api/images/1").absoluteString])
+        let unknownRoute = try curl(
+            basic + ["-X", "DELETE", "-H", "Origin: http://evil.example", url.appendingPathComponent("api/images/1").absoluteString])
         #expect(unknownRoute.status == 403 || unknownRoute.status == 404, "no route changes anything for another site")
         #expect(try binary.run(["status", "--json"]).json().first?["total"] as? Int == 0, "nothing was stored")
 
@@ -141,7 +155,10 @@ import Glibc
     @Test func otherHostNamesAreRefusedUnlessAllowedAndPagesAreCompressed() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-host"))
         let (server, url) = try ServeCLITests().start(binary, ["--no-process", "--allowed-host", "gallery.example"])
-        defer { kill(server.process.processIdentifier, SIGKILL); _ = server.finish() }
+        defer {
+            kill(server.process.processIdentifier, SIGKILL)
+            _ = server.finish()
+        }
         let port = url.port!
         let gallery = url.appendingPathComponent("gallery").absoluteString
 

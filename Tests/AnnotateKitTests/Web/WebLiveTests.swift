@@ -1,11 +1,12 @@
-@testable import AnnotateImaging
-@testable import AnnotateKit
-@testable import AnnotatePipeline
-@testable import AnnotateWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import AnnotateImaging
+@testable import AnnotateKit
+@testable import AnnotatePipeline
+@testable import AnnotateWeb
 
 /// The application with its in-process worker running beside it: an upload is processed at once
 /// (the upload wakes the worker; it does not wait for a poll) and its thumbnail is then served.

@@ -1,12 +1,13 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
 @testable import AnnotateCore
 @testable import AnnotateImaging
 @testable import AnnotateKit
 @testable import AnnotatePipeline
 @testable import AnnotateWeb
-import Foundation
-import Hummingbird
-import HummingbirdTesting
-import Testing
 
 /// Every route through Hummingbird's router test harness: status codes, headers, bodies and errors.
 @Suite struct WebRouterTests {
@@ -15,7 +16,8 @@ import Testing
         try await web.test { client in
             let home = try await client.execute(uri: "/", method: .get)
             #expect(home.status == .ok)
-            #expect(home.text.contains(#"enctype="multipart/form-data""#) && home.text.contains(#"action="/upload""#) && home.text.contains("multiple"))
+            #expect(
+                home.text.contains(#"enctype="multipart/form-data""#) && home.text.contains(#"action="/upload""#) && home.text.contains("multiple"))
             let policy = try #require(home.headers[.contentSecurityPolicy])
             #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'"))
             #expect(!policy.contains("unsafe-inline"))
@@ -64,20 +66,23 @@ import Testing
             let big = try await client.upload([("big.jpg", Data(repeating: 0xFF, count: 1_200_000))])
             #expect(big.status == .contentTooLarge && big.text.contains("1 MB"))
             // Not multipart, no boundary, no files.
-            let plain = try await client.execute(uri: "/upload", method: .post, headers: [.contentType: "text/plain", .accept: "application/json"],
-                                                 body: ByteBuffer(string: "x"))
+            let plain = try await client.execute(
+                uri: "/upload", method: .post, headers: [.contentType: "text/plain", .accept: "application/json"],
+                body: ByteBuffer(string: "x"))
             #expect(plain.status == .unsupportedMediaType && plain.text.contains("multipart/form-data"))
-            let noBoundary = try await client.execute(uri: "/upload", method: .post, headers: [.contentType: "multipart/form-data", .accept: "application/json"],
-                                                      body: ByteBuffer(string: "x"))
+            let noBoundary = try await client.execute(
+                uri: "/upload", method: .post, headers: [.contentType: "multipart/form-data", .accept: "application/json"],
+                body: ByteBuffer(string: "x"))
             #expect(noBoundary.status == .badRequest && noBoundary.text.contains("boundary"))
             var fieldsOnly = MultipartForm()
             fieldsOnly.addField("caption", "none")
             fieldsOnly.addFile("", Data())  // a file input left empty
             let empty = try await client.execute(uri: "/upload", method: .post, headers: fieldsOnly.headers(), body: fieldsOnly.body)
             #expect(empty.status == .badRequest && empty.text.contains("no files"))
-            let garbage = try await client.execute(uri: "/upload", method: .post,
-                                                   headers: [.contentType: "multipart/form-data; boundary=xyz", .accept: "application/json"],
-                                                   body: ByteBuffer(bytes: (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }))
+            let garbage = try await client.execute(
+                uri: "/upload", method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=xyz", .accept: "application/json"],
+                body: ByteBuffer(bytes: (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }))
             #expect(garbage.status == .badRequest, "bytes that never reach a boundary hold no files")
         }
         #expect(try await web.components.metadata.summary().total == 0)
@@ -98,7 +103,9 @@ import Testing
             let gallery = try await client.execute(uri: "/gallery", method: .get)
             #expect(gallery.status == .ok)
             #expect(!gallery.text.contains("<img src=x"))
-            #expect(gallery.text.contains("&lt;img src=x onerror=alert(&#39;x&#39;)&gt;"), "\(gallery.text.components(separatedBy: "class=\"name\"").dropFirst().first?.prefix(200) ?? "")")
+            #expect(
+                gallery.text.contains("&lt;img src=x onerror=alert(&#39;x&#39;)&gt;"),
+                "\(gallery.text.components(separatedBy: "class=\"name\"").dropFirst().first?.prefix(200) ?? "")")
             #expect(gallery.text.contains(#"data-annotation="pending""#) && gallery.text.contains(#"src="/assets/gallery.js""#))
             // A mixed form (one refused) shows a page listing each file rather than redirecting.
             var mixed = MultipartForm()
@@ -124,7 +131,9 @@ import Testing
             #expect(first.text.contains(#"href="/gallery?before=6""#) && first.text.contains(#"id="image-55""#))
             let second = try await client.execute(uri: "/gallery?before=6", method: .get)
             #expect(second.text.components(separatedBy: #"<li class="card""#).count - 1 == 5)
-            #expect(!second.text.contains(#"rel="next""#) && second.text.contains(#"rel="prev""#), "\(second.text.components(separatedBy: "<nav class=\"pages\">").last?.prefix(300) ?? "")")
+            #expect(
+                !second.text.contains(#"rel="next""#) && second.text.contains(#"rel="prev""#),
+                "\(second.text.components(separatedBy: "<nav class=\"pages\">").last?.prefix(300) ?? "")")
 
             var ids: [Int] = []
             var cursor: Int?
@@ -155,14 +164,18 @@ import Testing
             try await web.processAll()
             let answer = try await client.execute(uri: "/api/images/1", method: .get)
             let record = try answer.json()
-            let expected: Set<String> = ["id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
-                                         "annotation_status", "annotation_error", "annotation_error_class", "thumbnail_status", "thumbnail_error",
-                                         "thumbnail_error_class", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at"]
+            let expected: Set<String> = [
+                "id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
+                "annotation_status", "annotation_error", "annotation_error_class", "thumbnail_status", "thumbnail_error",
+                "thumbnail_error_class", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at",
+            ]
             #expect(Set(record.keys) == expected)
             #expect(record["annotation_status"] as? String == "completed" && record["thumbnail_status"] as? String == "completed")
             let page = try await client.execute(uri: "/images/1", method: .get)
             #expect(page.status == .ok && page.text.contains(#"src="/media/1/original""#) && page.text.contains("astronaut.jpg"))
-            for (uri, json) in [("/images/999", false), ("/images/abc", false), ("/api/images/999", true), ("/nowhere", false), ("/api/nowhere", true)] {
+            for (uri, json) in [
+                ("/images/999", false), ("/images/abc", false), ("/api/images/999", true), ("/nowhere", false), ("/api/nowhere", true),
+            ] {
                 let missing = try await client.execute(uri: uri, method: .get)
                 #expect(missing.status == .notFound, "\(uri)")
                 #expect(missing.headers[.contentType]?.hasPrefix(json ? "application/json" : "text/html") == true, "\(uri)")
@@ -203,7 +216,10 @@ import Testing
             #expect(thumbnail.status == .ok && thumbnail.headers[.contentType] == "image/jpeg")
             #expect(try Vips.probe(Data(buffer: thumbnail.body)).width == 128)
 
-            for uri in ["/media/1/secret", "/media/1/../../../../etc/passwd", "/media/..%2F..%2Fetc%2Fpasswd/original", "/media/0/original", "/media/2/original"] {
+            for uri in [
+                "/media/1/secret", "/media/1/../../../../etc/passwd", "/media/..%2F..%2Fetc%2Fpasswd/original", "/media/0/original",
+                "/media/2/original",
+            ] {
                 let refused = try await client.execute(uri: uri, method: .get)
                 #expect(refused.status == .notFound, "\(uri)")
                 #expect(!refused.text.contains("root:"), "\(uri)")

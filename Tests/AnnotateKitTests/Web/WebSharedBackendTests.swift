@@ -1,9 +1,11 @@
-@testable import AnnotateImaging
-@testable import AnnotateKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import AnnotateImaging
+@testable import AnnotateKit
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

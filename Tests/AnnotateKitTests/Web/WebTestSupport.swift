@@ -1,9 +1,10 @@
-@testable import AnnotateKit
-@testable import AnnotateWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+
+@testable import AnnotateKit
+@testable import AnnotateWeb
 
 /// A `serve` over a fresh home (SQLite + a file store, the offline annotator), built in-process
 /// for Hummingbird's test harness.
