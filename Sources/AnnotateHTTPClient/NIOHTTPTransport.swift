@@ -36,8 +36,9 @@ public final class NIOHTTPTransport: HTTPTransport {
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
-    deinit {
-        client.shutdown { _ in }
+    /// Shuts the client down; its owner calls this once it is done (a second call does nothing).
+    public func shutdown() async {
+        try? await client.shutdown()
     }
 
     /// Sends `request` and collects the whole answer.

@@ -4,6 +4,14 @@ import Foundation
 public protocol HTTPTransport: Sendable {
     /// Sends `request`; throws `HTTPTransportError` when no response arrives.
     func send(_ request: TransportRequest) async throws -> TransportResponse
+    /// Closes its connections and threads. Whoever made the transport calls this once, when
+    /// nothing sends through it any more (see `Components.close`); later sends fail.
+    func shutdown() async
+}
+
+extension HTTPTransport {
+    /// Nothing to close.
+    public func shutdown() async {}
 }
 
 /// One HTTP request, whole.

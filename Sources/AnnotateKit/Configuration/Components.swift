@@ -7,9 +7,11 @@ import AnnotatePipeline
 import AnnotateStorage
 import Foundation
 import Logging
+import Synchronization
 
 /// The composition root: the one place a `Configuration` becomes concrete backends.
-/// Tests build `Pipeline`/`Uploader` from their own parts instead.
+/// Tests build `Pipeline`/`Uploader` from their own parts instead. What it opens it closes:
+/// call `close()` when done, or use `withOpen`, which always does.
 public struct Components: Sendable {
     /// The settings these components were made from.
     public let configuration: Configuration
@@ -21,12 +23,37 @@ public struct Components: Sendable {
     public let thumbnails: any ObjectStore
     /// The logger every part writes to.
     public let logger: Logger
+    /// The HTTP clients made for the stores and annotators, shut down by `close()`.
+    let transports: OwnedTransports
 
-    /// Opens the database (applying migrations) and the stores.
+    /// Opens the database (applying migrations) and the stores; `close()` them when done.
     public static func open(_ configuration: Configuration, logger: Logger) throws -> Components {
         let metadata = try openDatabase(configuration, logger: logger)
-        let (originals, thumbnails) = try openStores(configuration)
-        return Components(configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger)
+        let transports = OwnedTransports()
+        let (originals, thumbnails) = try openStores(configuration, transports: transports)
+        return Components(
+            configuration: configuration, metadata: metadata, originals: originals, thumbnails: thumbnails, logger: logger,
+            transports: transports)
+    }
+
+    /// Opens the components, runs `body` with them and closes them, whether `body` returns or throws.
+    public static func withOpen<T>(
+        _ configuration: Configuration, logger: Logger, _ body: (Components) async throws -> T
+    ) async throws -> T {
+        let components = try open(configuration, logger: logger)
+        do {
+            let result = try await body(components)
+            await components.close()
+            return result
+        } catch {
+            await components.close()
+            throw error
+        }
+    }
+
+    /// Shuts down the HTTP clients these components made; nothing may use them afterwards.
+    public func close() async {
+        await transports.shutdownAll()
     }
 
     /// The configured database, migrated.
@@ -39,13 +66,17 @@ public struct Components: Sendable {
         }
     }
 
-    /// The originals and thumbnail stores (one object when they are the same).
-    static func openStores(_ configuration: Configuration) throws -> (originals: any ObjectStore, thumbnails: any ObjectStore) {
+    /// The originals and thumbnail stores (one object when they are the same); an S3 store's
+    /// HTTP client joins `transports`.
+    static func openStores(
+        _ configuration: Configuration, transports: OwnedTransports
+    ) throws -> (originals: any ObjectStore, thumbnails: any ObjectStore) {
         // One credential chain and HTTP session for every S3 store, made only when one is used.
         var shared: S3Context?
         func context() -> S3Context {
             if let shared { return shared }
             let made = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
+            transports.adopt(made.transport)
             shared = made
             return made
         }
@@ -105,7 +136,7 @@ public struct Components: Sendable {
         }
         var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
         var transport: NIOHTTPTransport {
-            NIOHTTPTransport(maximumConnections: configuration.annotationJobs, readTimeout: settings.requestTimeout)
+            transports.adopt(NIOHTTPTransport(maximumConnections: configuration.annotationJobs, readTimeout: settings.requestTimeout))
         }
         switch configuration.annotator {
         case .metadata:
@@ -164,5 +195,26 @@ private struct S3Context {
         credentials = AWSCredentialChain(environment: settings.environment, transport: transport)
         region = credentials.region()
         endpoint = settings.endpoint
+    }
+}
+
+/// The HTTP clients a `Components` made, to be shut down together when it closes.
+final class OwnedTransports: Sendable {
+    private let transports = Mutex<[any HTTPTransport]>([])
+
+    /// Takes `transport` into the set and hands it back.
+    @discardableResult
+    func adopt<T: HTTPTransport>(_ transport: T) -> T {
+        transports.withLock { $0.append(transport) }
+        return transport
+    }
+
+    /// Shuts every adopted transport down (once: they leave the set).
+    func shutdownAll() async {
+        let all = transports.withLock { taken in
+            defer { taken.removeAll() }
+            return taken
+        }
+        for transport in all { await transport.shutdown() }
     }
 }

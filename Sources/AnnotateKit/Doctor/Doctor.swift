@@ -26,10 +26,19 @@ public struct DoctorCheck: Sendable, Equatable {
 /// the annotator's endpoint and key, and the image formats this libvips reads. Each check is
 /// independent, so one failure does not hide the others.
 public enum Doctor {
-    /// Runs every check against `configuration` (or reports why it could not be read).
+    /// Runs every check against `configuration` (or reports why it could not be read); the
+    /// annotator's check goes through `transport`, or a client of its own that it shuts down.
     public static func run(
-        _ configuration: Result<Configuration, any Error>, logger: Logger,
-        transport: any HTTPTransport = NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10))
+        _ configuration: Result<Configuration, any Error>, logger: Logger, transport: (any HTTPTransport)? = nil
+    ) async -> [DoctorCheck] {
+        let owned = transport == nil ? NIOHTTPTransport(maximumConnections: 2, readTimeout: .seconds(10)) : nil
+        let checks = await run(configuration, logger: logger, through: transport ?? owned!)
+        await owned?.shutdown()
+        return checks
+    }
+
+    private static func run(
+        _ configuration: Result<Configuration, any Error>, logger: Logger, through transport: any HTTPTransport
     ) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         switch configuration {
@@ -67,9 +76,16 @@ public enum Doctor {
 
     /// Writes, reads back and deletes a probe object in each store.
     static func stores(_ configuration: Configuration) async -> [DoctorCheck] {
+        let transports = OwnedTransports()
+        let checks = await stores(configuration, transports: transports)
+        await transports.shutdownAll()
+        return checks
+    }
+
+    private static func stores(_ configuration: Configuration, transports: OwnedTransports) async -> [DoctorCheck] {
         let opened: (originals: any ObjectStore, thumbnails: any ObjectStore)
         do {
-            opened = try Components.openStores(configuration)
+            opened = try Components.openStores(configuration, transports: transports)
         } catch {
             return [.fail("store", "\(error)", "check --store and --thumbnail-store")]
         }

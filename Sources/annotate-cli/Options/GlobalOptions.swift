@@ -49,16 +49,27 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension GlobalOptions {
-    /// Resolves the configuration (adding the subcommand's own flags), bootstraps logging and opens the backends.
-    func open(adding flags: [ConfigurationKey: String] = [:]) throws -> Components {
-        let configuration = try Configuration.resolve(
+    /// Resolves the configuration (adding the subcommand's own flags), bootstraps logging, opens
+    /// the backends for `body` and closes them after it, however it ends.
+    func withComponents<T>(adding flags: [ConfigurationKey: String] = [:], _ body: (Components) async throws -> T) async throws -> T {
+        let configuration = try configuration(adding: flags)
+        return try await Components.withOpen(configuration, logger: logger(for: configuration), body)
+    }
+
+    /// The configuration from the flags (with the subcommand's own), the environment and the file.
+    func configuration(adding flags: [ConfigurationKey: String] = [:]) throws -> Configuration {
+        try Configuration.resolve(
             flags: flagValues.merging(flags) { _, new in new }, configFile: config,
             environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Logging bootstrapped at the level the flags and `configuration` ask for.
+    func logger(for configuration: Configuration) -> Logger {
         let level: Logger.Level = quiet ? .error : verbose ? .debug : configuration.logLevel ?? .warning
         LogSetup.bootstrapOnce(level: level)
         var logger = Logger(label: "annotate")
         logger.logLevel = level
-        return try Components.open(configuration, logger: logger)
+        return logger
     }
 }
 

@@ -43,20 +43,21 @@ struct GalleryExport: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let components = try global.open()
-            let output = Output(json: global.json, quiet: global.quiet)
-            let exporter = GalleryExporter(
-                metadata: components.metadata, originals: components.originals,
-                thumbnails: components.thumbnails, logger: components.logger)
-            try await components.verifyStores()
-            let result = try await exporter.export(
-                to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,
-                links: linkMode)
-            for key in result.missingObjects { output.message("annotate: object \(key) is missing from the store") }
-            if global.json {
-                await output.result(json: ["path": result.mainFile.path, "images": String(result.images)])
-            } else {
-                await output.result(result.mainFile.path)
+            try await global.withComponents { components in
+                let output = Output(json: global.json, quiet: global.quiet)
+                let exporter = GalleryExporter(
+                    metadata: components.metadata, originals: components.originals,
+                    thumbnails: components.thumbnails, logger: components.logger)
+                try await components.verifyStores()
+                let result = try await exporter.export(
+                    to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,
+                    links: linkMode)
+                for key in result.missingObjects { output.message("annotate: object \(key) is missing from the store") }
+                if global.json {
+                    await output.result(json: ["path": result.mainFile.path, "images": String(result.images)])
+                } else {
+                    await output.result(result.mainFile.path)
+                }
             }
         }
     }

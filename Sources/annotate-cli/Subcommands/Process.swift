@@ -67,40 +67,41 @@ struct Process: AsyncParsableCommand {
         try await reportingErrors {
             var flags = processing.flagValues
             flags[.jobs] = jobs
-            let components = try global.open(adding: flags)
-            try await components.verifyStores()
-            let output = Output(json: global.json, quiet: global.quiet)
-            var options = components.pipelineOptions()
-            options.tasks = only.flatMap(TaskKind.init(rawValue:)).map { [$0] } ?? Set(TaskKind.allCases)
-            options.limit = limit
-            options.retryFailed = retryFailed
-            options.reprocess = reprocess
-            options.stale = stale
-            options.watch = watch
-            options.grace = Quantity.duration(grace)!
-            let pipeline = try components.pipeline(tasks: options.tasks)
-            var unknown: [Int64] = []
-            var eventFailed = false
-            if let event {
-                let (eventIDs, failures) = try await register(event: event, components: components, output: output)
-                options.ids = eventIDs
-                eventFailed = failures
-            } else if !ids.isEmpty {
-                let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
-                unknown = ids.filter { !known.contains($0) }
-                for id in unknown { output.message("annotate: no image with id \(id)") }
-                options.ids = ids.filter { known.contains($0) }
+            try await global.withComponents(adding: flags) { components in
+                try await components.verifyStores()
+                let output = Output(json: global.json, quiet: global.quiet)
+                var options = components.pipelineOptions()
+                options.tasks = only.flatMap(TaskKind.init(rawValue:)).map { [$0] } ?? Set(TaskKind.allCases)
+                options.limit = limit
+                options.retryFailed = retryFailed
+                options.reprocess = reprocess
+                options.stale = stale
+                options.watch = watch
+                options.grace = Quantity.duration(grace)!
+                let pipeline = try components.pipeline(tasks: options.tasks)
+                var unknown: [Int64] = []
+                var eventFailed = false
+                if let event {
+                    let (eventIDs, failures) = try await register(event: event, components: components, output: output)
+                    options.ids = eventIDs
+                    eventFailed = failures
+                } else if !ids.isEmpty {
+                    let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
+                    unknown = ids.filter { !known.contains($0) }
+                    for id in unknown { output.message("annotate: no image with id \(id)") }
+                    options.ids = ids.filter { known.contains($0) }
+                }
+                var failed = !unknown.isEmpty || eventFailed
+                var stopped = false
+                if options.ids?.isEmpty != true {
+                    let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
+                    failed = summary.failedCount > 0 || failed
+                    stopped = summary.stopped
+                }
+                // A watcher's normal end is a signal; a batch cut short by one did not do everything asked.
+                if stopped && !watch { throw ExitCode(130) }
+                if failed && !watch { throw ExitCode(.itemsFailed) }
             }
-            var failed = !unknown.isEmpty || eventFailed
-            var stopped = false
-            if options.ids?.isEmpty != true {
-                let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
-                failed = summary.failedCount > 0 || failed
-                stopped = summary.stopped
-            }
-            // A watcher's normal end is a signal; a batch cut short by one did not do everything asked.
-            if stopped && !watch { throw ExitCode(130) }
-            if failed && !watch { throw ExitCode(.itemsFailed) }
         }
     }
 }

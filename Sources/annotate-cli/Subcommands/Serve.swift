@@ -69,16 +69,17 @@ struct Serve: AsyncParsableCommand {
             if isPrivate { flags[.isPrivate] = "true" }
             if noProcess { flags[.noProcess] = "true" }
             if !allowedHosts.isEmpty { flags[.allowedHost] = allowedHosts.joined(separator: ",") }
-            let components = try global.open(adding: flags)
-            try await components.verifyStores()
-            let (app, worker) = try components.webService(grace: Quantity.duration(grace)!)
-            let output = Output(json: global.json, quiet: global.quiet)
-            let settings = components.configuration.web
-            try await app.serve(worker: worker) { url in
-                if output.json {
-                    await output.result(json: ["listening": url, "processing": settings.processUploads ? "in-process" : "off"])
-                } else {
-                    await output.result("Listening on \(url)" + (settings.processUploads ? "" : " (web only: --no-process)"))
+            try await global.withComponents(adding: flags) { components in
+                try await components.verifyStores()
+                let (app, worker) = try components.webService(grace: Quantity.duration(grace)!)
+                let output = Output(json: global.json, quiet: global.quiet)
+                let settings = components.configuration.web
+                try await app.serve(worker: worker) { url in
+                    if output.json {
+                        await output.result(json: ["listening": url, "processing": settings.processUploads ? "in-process" : "off"])
+                    } else {
+                        await output.result("Listening on \(url)" + (settings.processUploads ? "" : " (web only: --no-process)"))
+                    }
                 }
             }
         }

@@ -30,56 +30,57 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let components = try global.open()
-            let output = Output(json: global.json, quiet: global.quiet)
-            let metadata = components.metadata
+            try await global.withComponents { components in
+                let output = Output(json: global.json, quiet: global.quiet)
+                let metadata = components.metadata
 
-            if wait {
-                let deadline = timeout.map { Date().addingTimeInterval($0) }
-                while try await metadata.summary().unfinished > 0 {
-                    if let deadline, Date() >= deadline {
-                        let summary = try await metadata.summary()
-                        output.message("annotate: timed out with \(summary.unfinished) tasks still pending or processing")
-                        throw ExitCode(.timedOut)
+                if wait {
+                    let deadline = timeout.map { Date().addingTimeInterval($0) }
+                    while try await metadata.summary().unfinished > 0 {
+                        if let deadline, Date() >= deadline {
+                            let summary = try await metadata.summary()
+                            output.message("annotate: timed out with \(summary.unfinished) tasks still pending or processing")
+                            throw ExitCode(.timedOut)
+                        }
+                        try await Task.sleep(for: .milliseconds(250))
                     }
-                    try await Task.sleep(for: .milliseconds(250))
                 }
-            }
 
-            if !ids.isEmpty || failed {
-                var records: [ImageRecord] = []
-                var missing = false
-                if !ids.isEmpty {
-                    let found = try await metadata.records(after: nil, limit: ids.count, filter: .ids(ids))
-                    let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
-                    for id in ids {
-                        if let record = byID[id] {
-                            records.append(record)
-                        } else {
-                            output.message("annotate: no image with id \(id)")
-                            missing = true
+                if !ids.isEmpty || failed {
+                    var records: [ImageRecord] = []
+                    var missing = false
+                    if !ids.isEmpty {
+                        let found = try await metadata.records(after: nil, limit: ids.count, filter: .ids(ids))
+                        let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
+                        for id in ids {
+                            if let record = byID[id] {
+                                records.append(record)
+                            } else {
+                                output.message("annotate: no image with id \(id)")
+                                missing = true
+                            }
                         }
                     }
-                }
-                for record in records {
-                    if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.describe(record)) }
-                }
-                if failed {
-                    for record in try await metadata.allRecords(filter: .failed) {
-                        if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.ledger(record)) }
+                    for record in records {
+                        if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.describe(record)) }
+                    }
+                    if failed {
+                        for record in try await metadata.allRecords(filter: .failed) {
+                            if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.ledger(record)) }
+                        }
+                    }
+                    if missing { throw ExitCode(.itemsFailed) }
+                } else {
+                    let summary = try await metadata.summary()
+                    let failures = try await metadata.latestFailures(limit: 10)
+                    if global.json {
+                        await output.result(json: SummaryJSON(summary: summary, failures: failures))
+                    } else {
+                        await output.result(Self.describe(summary, failures: failures))
                     }
                 }
-                if missing { throw ExitCode(.itemsFailed) }
-            } else {
-                let summary = try await metadata.summary()
-                let failures = try await metadata.latestFailures(limit: 10)
-                if global.json {
-                    await output.result(json: SummaryJSON(summary: summary, failures: failures))
-                } else {
-                    await output.result(Self.describe(summary, failures: failures))
-                }
+                if wait, try await metadata.summary().failed > 0 { throw ExitCode(.itemsFailed) }
             }
-            if wait, try await metadata.summary().failed > 0 { throw ExitCode(.itemsFailed) }
         }
     }
 

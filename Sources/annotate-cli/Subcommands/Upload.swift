@@ -37,49 +37,50 @@ struct Upload: AsyncParsableCommand {
             flags[.jobs] = jobs
             flags[.maxBytes] = maxBytes
             flags[.maxPixels] = maxPixels
-            let components = try global.open(adding: flags)
-            try await components.verifyStores()
-            let output = Output(json: global.json, quiet: global.quiet)
-            // With --process, a missing key or model stops here, before anything is uploaded.
-            let pipeline = process ? try components.pipeline() : nil
+            try await global.withComponents(adding: flags) { components in
+                try await components.verifyStores()
+                let output = Output(json: global.json, quiet: global.quiet)
+                // With --process, a missing key or model stops here, before anything is uploaded.
+                let pipeline = process ? try components.pipeline() : nil
 
-            var named: [String] = []
-            for path in paths {
-                if path == "-" {
-                    let input = FileHandle.standardInput.readDataToEndOfFile()
-                    named += String(decoding: input, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-                } else {
-                    named.append(path)
+                var named: [String] = []
+                for path in paths {
+                    if path == "-" {
+                        let input = FileHandle.standardInput.readDataToEndOfFile()
+                        named += String(decoding: input, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+                    } else {
+                        named.append(path)
+                    }
                 }
-            }
-            let (candidates, problems) = PathWalker.expand(named)
-            for problem in problems { await Self.print(problem, to: output) }
+                let (candidates, problems) = PathWalker.expand(named)
+                for problem in problems { await Self.print(problem, to: output) }
 
-            await output.startProgress(total: candidates.count, label: "files")
-            let results = try await components.uploader().upload(candidates, jobs: components.configuration.jobs) { result in
-                await output.advanceProgress()
-                await Self.print(result, to: output)
-            }
-            await output.finishProgress()
-
-            let all = problems + results
-            let counts = Dictionary(grouping: all, by: \.status).mapValues(\.count)
-            if !global.json {
-                await output.result(
-                    "\(counts[.uploaded] ?? 0) uploaded, \(counts[.duplicate] ?? 0) duplicate, \(counts[.rejected] ?? 0) rejected, \(counts[.skipped] ?? 0) skipped"
-                )
-            }
-            var failed = (counts[.rejected] ?? 0) > 0
-            if let pipeline {
-                let ids = results.filter { $0.status == .uploaded }.compactMap(\.id)
-                if !ids.isEmpty {
-                    var options = components.pipelineOptions()
-                    options.ids = ids
-                    let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
-                    failed = failed || summary.failedCount > 0
+                await output.startProgress(total: candidates.count, label: "files")
+                let results = try await components.uploader().upload(candidates, jobs: components.configuration.jobs) { result in
+                    await output.advanceProgress()
+                    await Self.print(result, to: output)
                 }
+                await output.finishProgress()
+
+                let all = problems + results
+                let counts = Dictionary(grouping: all, by: \.status).mapValues(\.count)
+                if !global.json {
+                    await output.result(
+                        "\(counts[.uploaded] ?? 0) uploaded, \(counts[.duplicate] ?? 0) duplicate, \(counts[.rejected] ?? 0) rejected, \(counts[.skipped] ?? 0) skipped"
+                    )
+                }
+                var failed = (counts[.rejected] ?? 0) > 0
+                if let pipeline {
+                    let ids = results.filter { $0.status == .uploaded }.compactMap(\.id)
+                    if !ids.isEmpty {
+                        var options = components.pipelineOptions()
+                        options.ids = ids
+                        let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
+                        failed = failed || summary.failedCount > 0
+                    }
+                }
+                if failed { throw ExitCode(.itemsFailed) }
             }
-            if failed { throw ExitCode(.itemsFailed) }
         }
     }
 

@@ -21,7 +21,7 @@ import Testing
             settings: .init(
                 apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
                 common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
-            transport: NIOHTTPTransport(maximumConnections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
+            transport: TestTransports.shared(connections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     static func input(_ name: String = "mountains-picos.jpg") async throws -> AnnotationInput {

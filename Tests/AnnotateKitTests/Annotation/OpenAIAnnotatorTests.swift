@@ -14,7 +14,7 @@ import Testing
                 common: .init(
                     model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
                     timeout: timeout, previewSide: 768)),
-            transport: NIOHTTPTransport(maximumConnections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
+            transport: TestTransports.shared(connections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> Result<Annotation, AnnotationError> {

@@ -18,6 +18,7 @@ struct WebFixture {
             flags: flags.merging([.annotator: "metadata", .jobs: "2"]) { mine, _ in mine },
             environment: environment.merging(["ANNOTATE_HOME": home.path, "HOME": home.path]) { mine, _ in mine })
         components = try Components.open(configuration, logger: .quiet)
+        TestTransports.keep(components)
         var app = try WebApp(components: components)
         app.temporaryDirectory = home.appendingPathComponent("upload-temp")
         // In-process, the checks share the test host's few threads with every other test.
