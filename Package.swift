@@ -1,18 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Every library target, innermost first: the AnnotateKit product, and what the tests see.
+let layers = [
+    "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
+    "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateKit",
+]
+
 let package = Package(
     name: "annotate",
     // Linux (glibc) only: the code calls Glibc directly; AnnotateCore/Platform.swift says so at compile time elsewhere.
     products: [
         .executable(name: "annotate", targets: ["annotate-cli"]),
         // Everything a program embedding annotate needs: the layers and the composition root.
-        .library(
-            name: "AnnotateKit",
-            targets: [
-                "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
-                "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateKit",
-            ]),
+        .library(name: "AnnotateKit", targets: layers),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -151,10 +152,8 @@ let package = Package(
         .testTarget(
             name: "AnnotateKitTests",
             // Depends on the executable so `swift build --build-tests` builds the binary the CLI tests run.
-            dependencies: [
-                "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
-                "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport",
-                "AnnotateKit", "annotate-cli",
+            dependencies: layers.map { .target(name: $0) } + [
+                "annotate-cli",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -36,9 +36,15 @@ public protocol MetadataStore: Sendable {
     /// by this process or another; nil when the store cannot tell (nothing made from records may
     /// then be kept). Pages built from records are reused while it stays the same.
     func changeVersion() async throws -> Int64?
+    /// Closes its connections; whoever opened the store calls this once, when nothing uses it
+    /// any more (see `Components.close`).
+    func close() async
 }
 
 extension MetadataStore {
+    /// Nothing to close.
+    public func close() async {}
+
     /// Every record matching `filter`, read in keyset pages of `pageSize`.
     public func allRecords(filter: RecordFilter, pageSize: Int = 500) async throws -> [ImageRecord] {
         var records: [ImageRecord] = []

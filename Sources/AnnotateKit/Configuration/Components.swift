@@ -51,8 +51,10 @@ public struct Components: Sendable {
         }
     }
 
-    /// Shuts down the HTTP clients these components made; nothing may use them afterwards.
+    /// Closes the database and shuts down the HTTP clients these components made; nothing may
+    /// use them afterwards.
     public func close() async {
+        await metadata.close()
         await transports.shutdownAll()
     }
 

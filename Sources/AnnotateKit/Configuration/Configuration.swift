@@ -58,13 +58,7 @@ extension Configuration {
             guard !text.isEmpty else { throw ConfigurationProblem("the home directory is empty") }
             return URL(fileURLWithPath: (text as NSString).expandingTildeInPath).standardizedFileURL
         }
-        let database = try layers.value(.db, default: "sqlite:\(home.appendingPathComponent("annotate.db").path)") {
-            text throws(ConfigurationProblem) in
-            if text == Layers.legacyDatabaseMarker, let legacy = try MySQLLocation.fromLegacyEnvironment(environment) {
-                return DatabaseLocation.mysql(legacy)
-            }
-            return try DatabaseLocation(parsing: text)
-        }
+        let database = try DatabaseLocation(from: layers, default: "sqlite:\(home.appendingPathComponent("annotate.db").path)")
         let store = try layers.value(.store, default: "file:\(home.appendingPathComponent("objects").path)") {
             text throws(ConfigurationProblem) in try StoreLocation(parsing: text)
         }
@@ -80,35 +74,12 @@ extension Configuration {
             }
             return choice
         }
-        let size = try layers.thumbnailSize()
-        let format = try layers.value(.thumbnailFormat, default: "jpeg") { text throws(ConfigurationProblem) in
-            guard let format = ThumbnailFormat(rawValue: text.lowercased() == "jpg" ? "jpeg" : text.lowercased()) else {
-                throw ConfigurationProblem("unknown thumbnail format \(text.debugDescription); use jpeg, webp or png")
-            }
-            return format
-        }
-        let crop = try layers.value(.crop, default: "none") { text throws(ConfigurationProblem) in
-            guard let crop = CropMode(rawValue: text.lowercased() == "center" ? "centre" : text.lowercased()) else {
-                throw ConfigurationProblem("unknown crop mode \(text.debugDescription); use none, centre or attention")
-            }
-            return crop
-        }
-        let maxBytes = try layers.value(.maxBytes, default: "100MB") { text throws(ConfigurationProblem) in
-            guard let bytes = Quantity.bytes(text) else {
-                throw ConfigurationProblem("\(text.debugDescription) is not a size; write e.g. 100MB or 5000000")
-            }
-            return bytes
-        }
-        let maxPixels = try layers.value(.maxPixels, default: "100MP") { text throws(ConfigurationProblem) in
-            guard let pixels = Quantity.pixels(text) else {
-                throw ConfigurationProblem("\(text.debugDescription) is not a pixel count; write e.g. 100MP or 50000000")
-            }
-            return pixels
-        }
+        let thumbnail = try ThumbnailSpec(from: layers)
+        let limits = try IntakeLimits(from: layers)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let jobs = try layers.value(.jobs, default: String(cores), parse: positiveInteger)
-        let annotationJobs = try layers.value(.annotationJobs, default: "8", parse: positiveInteger)
-        let maxAttempts = try layers.value(.maxAttempts, default: "3", parse: positiveInteger)
+        let jobs = try layers.value(.jobs, default: String(cores), parse: SettingParsers.positiveInteger)
+        let annotationJobs = try layers.value(.annotationJobs, default: "8", parse: SettingParsers.positiveInteger)
+        let maxAttempts = try layers.value(.maxAttempts, default: "3", parse: SettingParsers.positiveInteger)
         let lease = try layers.value(.lease, default: "10m") { text throws(ConfigurationProblem) in
             guard let duration = Quantity.duration(text), duration >= .seconds(1) else {
                 throw ConfigurationProblem("\(text.debugDescription) is not a duration of at least 1s; write e.g. 30s, 10m or 1h")
@@ -121,13 +92,13 @@ extension Configuration {
             }
             return level
         }
-        let annotation = try layers.annotationSettings(for: annotator)
-        let web = try layers.webSettings()
+        let annotation = try AnnotationSettings(
+            from: layers, modelVariable: annotator == .openai ? "OPENAI_MODEL" : "GEMINI_MODEL_NAME", modelInURLPath: annotator == .gemini)
+        let web = try WebSettings(from: layers)
         return Configuration(
             home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
             annotation: annotation,
-            thumbnail: ThumbnailSpec(width: size.width, height: size.height, format: format, crop: crop),
-            limits: IntakeLimits(maxBytes: maxBytes, maxPixels: maxPixels),
+            thumbnail: thumbnail, limits: limits,
             jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel,
             aws: AWSSettings(environment: environment), web: web)
     }
@@ -137,12 +108,5 @@ extension Configuration {
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/annotate" }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         return home + "/.local/share/annotate"
-    }
-
-    private static func positiveInteger(_ text: String) throws(ConfigurationProblem) -> Int {
-        guard let value = Int(text), value > 0, value <= 100_000 else {
-            throw ConfigurationProblem("\(text.debugDescription) is not a positive whole number")
-        }
-        return value
     }
 }

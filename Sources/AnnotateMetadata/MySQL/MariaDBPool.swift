@@ -1,6 +1,7 @@
 import AnnotateCore
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Connections to one MySQL/MariaDB database, lent to one caller at a time. Connector/C blocks,
 /// so each use runs on a Dispatch queue, never on the Swift cooperative pool, and at most
@@ -10,6 +11,8 @@ final class MariaDBPool: Sendable {
     private let permits: AsyncSemaphore
     private let idle = LockedConnections()
     private let queue = DispatchQueue(label: "annotate.mariadb", attributes: .concurrent)
+    /// After `close()`, connections are closed when they come back instead of kept.
+    private let closed = Mutex(false)
 
     init(location: MySQLLocation, size: Int) {
         self.location = location
@@ -22,7 +25,7 @@ final class MariaDBPool: Sendable {
         try await permits.withPermit {
             let connection = idle.take()
             return try await withCheckedThrowingContinuation { continuation in
-                queue.async { [location, idle] in
+                queue.async { [location, idle, self] in
                     let current: MariaDBConnection
                     do {
                         current = try connection ?? MariaDBConnection(location)
@@ -32,7 +35,7 @@ final class MariaDBPool: Sendable {
                     }
                     do {
                         let result = try body(current)
-                        idle.put(current)
+                        if !self.closed.withLock({ $0 }) { idle.put(current) }
                         continuation.resume(returning: result)
                     } catch {
                         if !((error as? MariaDBError)?.isConnectionLost ?? false) { idle.put(current) }
@@ -50,6 +53,12 @@ final class MariaDBPool: Sendable {
 
     /// Closes the idle connections (the pool stays usable).
     func closeIdle() {
+        idle.removeAll()
+    }
+
+    /// Closes the idle connections, and every connection in use as it comes back.
+    func close() {
+        closed.withLock { $0 = true }
         idle.removeAll()
     }
 }

@@ -162,6 +162,11 @@ public final class MySQLMetadataStore: MetadataStore {
         }
     }
 
+    /// Closes the pooled connections (in-use ones close as they come back).
+    public func close() async {
+        pool.close()
+    }
+
     /// Runs a trivial query on a pooled connection.
     public func ping() async throws {
         try await run("ping") { connection in _ = try connection.query("SELECT 1 AS one") }

@@ -132,6 +132,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// Closes the database's connections (GRDB waits for the ones in use, so off the
+    /// cooperative pool).
+    public func close() async {
+        let pool = pool
+        _ = try? await runBlocking { try pool.close() }
+    }
+
     /// Runs a trivial query.
     public func ping() async throws {
         _ = try await read("ping") { db in try Int.fetchOne(db, sql: "SELECT 1") }

@@ -1,9 +1,12 @@
 import Foundation
 import Testing
 
+@testable import AnnotateAnnotators
 @testable import AnnotateCore
 @testable import AnnotateKit
+@testable import AnnotateMetadata
 @testable import AnnotatePipeline
+@testable import AnnotateWeb
 
 @Suite struct ConfigurationTests {
     let environment = ["HOME": "/home/u"]
@@ -116,6 +119,45 @@ import Testing
                 #expect(readme.contains(name) && man.contains(name), "README or the man page lacks \(name)")
             }
         }
+    }
+
+    /// The one table is made of the subsystems' own keys, each once.
+    @Test func theKeyTableHoldsEverySubsystemsKeysOnce() {
+        let names = ConfigurationKey.allCases.map(\.rawValue)
+        #expect(Set(names).count == names.count, "a key is declared twice: \(names)")
+        let owned =
+            WebSettings.settingKeys + IntakeLimits.settingKeys + ThumbnailSpec.settingKeys
+            + DatabaseLocation.settingKeys + AnnotationSettings.settingKeys
+        #expect(owned.allSatisfy(ConfigurationKey.allCases.contains))
+        #expect(ConfigurationKey(rawValue: "max-upload-mb") == WebSettings.Keys.maxUploadMB)
+        #expect(ConfigurationKey(rawValue: "no-such-setting") == nil)
+    }
+
+    /// A subsystem reads its settings from any source, with no configuration layering around it.
+    @Test func subsystemsParseTheirOwnSettings() throws {
+        struct Given: SettingsSource {
+            var values: [String: String] = [:]
+            var environment: [String: String] = [:]
+            func raw(_ key: SettingKey) -> (text: String, source: ConfigurationSource)? {
+                values[key.rawValue].map { ($0, .flag(key.rawValue)) }
+            }
+            func isFlag(_ key: SettingKey) -> Bool { values[key.rawValue] != nil }
+        }
+        let web = try WebSettings(from: Given(values: ["port": "9090", "allowed-host": "a.example, b.example", "no-process": "yes"]))
+        #expect(web.port == 9090 && web.allowedHosts == ["a.example", "b.example"] && !web.processUploads && web.host == "127.0.0.1")
+        #expect(throws: ConfigurationError.self) { try WebSettings(from: Given(values: ["port": "http"])) }
+        let limits = try IntakeLimits(from: Given(values: ["max-bytes": "5MB"]))
+        #expect(limits.maxBytes == 5 << 20 && limits.maxPixels == IntakeLimits.defaults.maxPixels)
+        // The original deployment's TARGET_WIDTH alone makes a square box; a flag outranks it.
+        #expect(try ThumbnailSpec(from: Given(environment: ["TARGET_WIDTH": "200"])).height == 200)
+        #expect(try ThumbnailSpec(from: Given(values: ["thumbnail-size": "64x32"], environment: ["TARGET_WIDTH": "200"])).width == 64)
+        let legacy = try DatabaseLocation(
+            from: Given(environment: ["DB_HOST": "db.internal", "DB_NAME": "images", "DB_USER": "app"]), default: "sqlite:/x.db")
+        #expect(legacy.description.hasPrefix("mysql://app@db.internal"))
+        let annotation = try AnnotationSettings(
+            from: Given(values: ["model": "m-1"], environment: ["GEMINI_MODEL_NAME": "ignored"]),
+            modelVariable: "GEMINI_MODEL_NAME", modelInURLPath: true)
+        #expect(annotation.model == "m-1")
     }
 
     @Test func locationsNeedTheirSchemeAndBadOnesNameTheValueAndTheForms() throws {
