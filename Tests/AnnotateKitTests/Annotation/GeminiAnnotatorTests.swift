@@ -15,13 +15,13 @@ import Testing
 @Suite struct GeminiAnnotatorTests {
     static func annotator(
         _ fake: FakeGemini, key: String? = nil, model: String = "gemini-2.5-flash-lite",
-        prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(10), baseURL: String? = nil
+        prompt: String = AnnotationPrompt.standard, timeout: Duration = .seconds(30), baseURL: String? = nil
     ) -> GeminiAnnotator {
         GeminiAnnotator(
             settings: .init(
                 apiKey: Secret(key ?? fake.key), baseURL: URL(string: baseURL ?? fake.baseURL)!,
                 common: .init(model: model, prompt: prompt, temperature: nil, timeout: timeout, previewSide: 768)),
-            transport: TestTransports.shared(connections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
+            transport: TestTransports.fresh(connections: 8, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
     static func input(_ name: String = "mountains-picos.jpg") async throws -> AnnotationInput {
@@ -31,7 +31,7 @@ import Testing
     }
 
     /// The error one scripted answer produces.
-    func failure(_ behavior: FakeGemini.Behavior, timeout: Duration = .seconds(10)) async throws -> AnnotationError {
+    func failure(_ behavior: FakeGemini.Behavior, timeout: Duration = .seconds(30)) async throws -> AnnotationError {
         let fake = try FakeGemini(script: [behavior])
         defer { fake.stop() }
         do {

@@ -7,17 +7,17 @@ import Testing
 @testable import AnnotateKit
 
 @Suite struct OpenAIAnnotatorTests {
-    static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(10), baseURL: String? = nil) -> OpenAIAnnotator {
+    static func annotator(_ fake: FakeOpenAI, key: String? = nil, timeout: Duration = .seconds(30), baseURL: String? = nil) -> OpenAIAnnotator {
         OpenAIAnnotator(
             settings: .init(
                 baseURL: URL(string: baseURL ?? fake.baseURL)!, apiKey: (key ?? fake.key).map(Secret.init),
                 common: .init(
                     model: "llava-test", prompt: AnnotationPrompt.standard, temperature: 0.2,
                     timeout: timeout, previewSide: 768)),
-            transport: TestTransports.shared(connections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
+            transport: TestTransports.fresh(connections: 4, readTimeout: timeout), pacer: nil, logger: .quiet)
     }
 
-    func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> Result<Annotation, AnnotationError> {
+    func outcome(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(30)) async throws -> Result<Annotation, AnnotationError> {
         let fake = try FakeOpenAI(key: "sk-local-test", script: [behavior])
         defer { fake.stop() }
         do {
@@ -30,7 +30,7 @@ import Testing
         }
     }
 
-    func failure(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(10)) async throws -> AnnotationError {
+    func failure(_ behavior: FakeOpenAI.Behavior, timeout: Duration = .seconds(30)) async throws -> AnnotationError {
         guard case .failure(let error) = try await outcome(behavior, timeout: timeout) else {
             Issue.record("expected a failure")
             return .permanent("")
@@ -58,9 +58,12 @@ import Testing
         let missing = try await failure(.status(404, retryAfter: nil))
         #expect(missing.disposition == .permanent && missing.reason.contains("OPENAI_MODEL"))
         #expect(try await failure(.status(400, retryAfter: nil)).disposition == .permanent)
-        #expect(try await failure(.contentFilter).reason.contains("content_filter"))
-        #expect(try await failure(.lengthNoText).reason.contains("token limit"))
-        #expect(try await failure(.malformed).reason.hasPrefix("malformed response"))
+        let filtered = try await failure(.contentFilter).reason
+        #expect(filtered.contains("content_filter"), "\(filtered)")
+        let cut = try await failure(.lengthNoText).reason
+        #expect(cut.contains("token limit"), "\(cut)")
+        let malformed = try await failure(.malformed).reason
+        #expect(malformed.hasPrefix("malformed response"), "\(malformed)")
     }
 
     @Test func aWrongKeyIsRefusedAndNeverQuoted() async throws {

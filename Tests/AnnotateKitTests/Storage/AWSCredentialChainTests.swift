@@ -8,7 +8,7 @@ import Testing
 /// The credential chain in the SDKs' order, each provider against a fake of its own endpoint on
 /// loopback (never the real metadata addresses).
 @Suite struct AWSCredentialChainTests {
-    let transport = TestTransports.shared(connections: 4)
+    let transport = TestTransports.fresh(connections: 4)
 
     /// An environment with no AWS settings and a HOME without ~/.aws, plus `extra`.
     func environment(_ extra: [String: String] = [:]) throws -> [String: String] {

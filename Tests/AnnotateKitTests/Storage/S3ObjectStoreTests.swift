@@ -49,7 +49,7 @@ extension S3ServerSuites {
         @Test func aFailedMultipartUploadIsAbortedLeavingNoParts() async throws {
             let bucket = try await TestS3.freshBucket()
             let failing = FailingTransport(
-                wrapping: TestTransports.shared(connections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
+                wrapping: TestTransports.fresh(connections: 4), failWhen: { $0.url.query?.contains("partNumber=3") ?? false })
             let store = try TestS3.store(bucket: bucket, transport: failing) {
                 $0.multipartThreshold = 5 * 1024 * 1024
                 $0.partSize = 5 * 1024 * 1024
@@ -123,7 +123,7 @@ struct FailingTransport: HTTPTransport {
 /// CompleteMultipartUpload's 200 with an <Error> body, a skewed clock.
 @Suite struct S3ObjectStoreAnswerTests {
     func store(_ server: LoopbackHTTPServer, configure: (inout S3ObjectStore.Settings) -> Void = { _ in }) -> S3ObjectStore {
-        let transport = TestTransports.shared(connections: 4)
+        let transport = TestTransports.fresh(connections: 4)
         var settings = S3ObjectStore.Settings(bucket: "fake-bucket", endpoint: URL(string: server.baseURL)!, region: "us-east-1")
         configure(&settings)
         let environment = ["AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "HOME": "/nonexistent"]

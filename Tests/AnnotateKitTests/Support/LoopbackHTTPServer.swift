@@ -66,24 +66,32 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     private let stopLock = NSLock()
     private var stopped = false
 
-    /// Stops accepting; connections in progress finish. Closes the socket once only: a second
-    /// close could hit a descriptor number already reused by another server.
+    /// Stops accepting; connections in progress finish. Only wakes the accept loop, which closes
+    /// the descriptor itself once it no longer uses it: closed here, the number could go to a new
+    /// server's socket while the loop was about to call accept again, and this server would
+    /// then answer that one's requests (seen: a Gemini fake answering an OpenAI test).
     func stop() {
         stopLock.withLock {
             guard !stopped else { return }
             stopped = true
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
         }
     }
 
     deinit { stop() }
 
+    private var isStopped: Bool { stopLock.withLock { stopped } }
+
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR && !isStopped { continue }
+                return
+            }
+            if isStopped {
+                close(connection)
                 return
             }
             DispatchQueue.global().async { [self] in serve(connection) }

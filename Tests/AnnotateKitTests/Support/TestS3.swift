@@ -46,7 +46,7 @@ enum TestS3 {
         let server = try server()
         var environment = server.environment
         if let secret { environment["AWS_SECRET_ACCESS_KEY"] = secret }
-        let transport = transport ?? TestTransports.shared(connections: 8)
+        let transport = transport ?? TestTransports.fresh(connections: 8)
         var settings = S3ObjectStore.Settings(bucket: bucket, prefix: prefix, endpoint: server.endpoint, region: "us-east-1")
         settings.maxAttempts = 2
         configure(&settings)
