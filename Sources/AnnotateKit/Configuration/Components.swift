@@ -93,8 +93,17 @@ public struct Components: Sendable {
                     credentials: s3.credentials, transport: s3.transport)
             }
         }
-        let originals = try objectStore(configuration.store)
-        let thumbnails = configuration.thumbnailStore == configuration.store ? originals : try objectStore(configuration.thumbnailStore)
+        // Folders first: they are what can fail here, and failing before any S3 store is made
+        // leaves no HTTP client behind unclosed.
+        func folder(_ location: StoreLocation) throws -> (any ObjectStore)? {
+            if case .file = location { return try objectStore(location) }
+            return nil
+        }
+        let sameStore = configuration.thumbnailStore == configuration.store
+        let originalsFolder = try folder(configuration.store)
+        let thumbnailsFolder = sameStore ? nil : try folder(configuration.thumbnailStore)
+        let originals = try originalsFolder ?? objectStore(configuration.store)
+        let thumbnails = sameStore ? originals : try thumbnailsFolder ?? objectStore(configuration.thumbnailStore)
         return (originals, thumbnails)
     }
 

@@ -76,6 +76,16 @@ import Glibc
         #expect(try env.run(["status"]).status == 78)
     }
 
+    /// A store that cannot be opened after an S3 one was configured ends the run cleanly (69,
+    /// the reason named): nothing made for the S3 store is left open to trap on the way out.
+    @Test func anUnusableFolderBesideAnS3StoreExits69Cleanly() throws {
+        var s3 = binary
+        s3.environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secretsecret", "AWS_REGION": "us-east-1"]
+        let result = try s3.run(["status", "--store", "s3://bucket", "--thumbnail-store", "file:/proc/annotate-none/thumbnails"])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.contains("file:/proc/annotate-none/thumbnails"))
+    }
+
     @Test func aLocationWithoutItsSchemeIsAUsageErrorAndCreatesNothing() throws {
         var inFolder = binary
         let folder = try Fixtures.temporaryDirectory("cwd")
