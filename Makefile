@@ -86,6 +86,7 @@ bench: bench-deps test-deps release
 
 # Every public declaration documented (at least 95%), and the sources as swift-format writes them.
 lint:
+	@scripts/install-packages.sh python3
 	python3 scripts/doc-coverage.py --min 95
 	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 
