@@ -3,8 +3,9 @@ import PackageDescription
 
 /// Every library target, innermost first: the AnnotateKit product, and what the tests see.
 let layers = [
-    "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
-    "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateKit",
+    "AnnotateCore", "AnnotateAWS", "AnnotateStorage", "AnnotateQueue", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
+    "AnnotateHTTPClient", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateLambda",
+    "AnnotateKit",
 ]
 
 let package = Package(
@@ -49,12 +50,19 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
-        // Backends: each sees only the core (and its C library).
+        // Backends: each sees only the core (and its C library); the AWS-speaking ones share the
+        // signing and credentials of AnnotateAWS, which names no backend itself.
         .target(
-            name: "AnnotateStorage",
+            name: "AnnotateAWS",
             dependencies: ["AnnotateCore", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
         ),
+        .target(
+            name: "AnnotateStorage",
+            dependencies: ["AnnotateCore", "AnnotateAWS", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "AnnotateQueue", dependencies: ["AnnotateCore", "AnnotateAWS"], exclude: ["README.md"]),
         .target(
             name: "AnnotateMetadata",
             dependencies: [
@@ -128,13 +136,23 @@ let package = Package(
             dependencies: ["AnnotateCore", "AnnotatePresentation", .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
+        // The Lambda Runtime API loop: a front over the pipeline, like the web one.
+        .target(
+            name: "AnnotateLambda",
+            dependencies: [
+                "AnnotateCore", "AnnotatePipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"]
+        ),
         // The composition root: configuration becomes concrete backends here and nowhere else
         // (and `doctor`, which checks them). The only target that sees every backend.
         .target(
             name: "AnnotateKit",
             dependencies: [
-                "AnnotateCore", "AnnotateStorage", "AnnotateMetadata", "AnnotateAnnotators", "AnnotateImaging",
-                "AnnotateHTTPClient", "AnnotatePipeline", "AnnotateWeb",
+                "AnnotateCore", "AnnotateAWS", "AnnotateStorage", "AnnotateQueue", "AnnotateMetadata", "AnnotateAnnotators",
+                "AnnotateImaging", "AnnotateHTTPClient", "AnnotatePipeline", "AnnotateWeb", "AnnotateLambda",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -142,7 +160,8 @@ let package = Package(
         .executableTarget(
             name: "annotate-cli",
             dependencies: [
-                "AnnotateKit", "AnnotateCore", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "CMalloc",
+                "AnnotateKit", "AnnotateCore", "AnnotatePipeline", "AnnotatePresentation", "AnnotateWeb", "AnnotateExport", "AnnotateLambda",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

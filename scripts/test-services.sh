@@ -2,12 +2,14 @@
 # Starts and stops the real servers the test suite runs against, under $ANNOTATE_TEST_SERVICES
 # (default /tmp/annotate-test-services), each on 127.0.0.1 and stopped by its PID.
 #
-#   scripts/test-services.sh start          start MariaDB (initialising its data directory once) and
-#                                           SeaweedFS's S3 server (access key AKIATESTKEY)
-#   scripts/test-services.sh stop           stop both
+#   scripts/test-services.sh start          start MariaDB (initialising its data directory once),
+#                                           SeaweedFS's S3 server (access key AKIATESTKEY) and moto's
+#                                           server (SQS, S3 notifications, EventBridge)
+#   scripts/test-services.sh stop           stop them
 #   scripts/test-services.sh restart-mariadb | restart-s3 | stop-s3 | start-s3   (the tests use these)
-#   scripts/test-services.sh running        exit 0 when both are running
-#   scripts/test-services.sh env            print the variables the tests read, as shell exports
+#   scripts/test-services.sh running        exit 0 when all are running
+#   scripts/test-services.sh env            print the variables the tests read, as shell exports (with
+#                                           the path of AWS's Lambda emulator, fetched once)
 #
 # `make test` runs start, the tests and stop. The servers need the packages `make deps` installs.
 set -euo pipefail
@@ -136,18 +138,45 @@ JSON
 
 stop_s3() { stop_by_pidfile "$S3_DIR/weed.pid" 10; }
 
+# moto's server: SQS, S3 notifications and EventBridge for the queue and deployment tests.
+# Each test makes its own queues and buckets; nothing is kept between runs (it holds state in memory).
+MOTO_DIR="$ROOT/moto"
+MOTO_PORT="${ANNOTATE_TEST_MOTO_PORT:-5005}"
+
+moto_running() {
+  [ -f "$MOTO_DIR/moto.pid" ] && kill -0 "$(cat "$MOTO_DIR/moto.pid")" 2>/dev/null
+}
+
+start_moto() {
+  if moto_running; then return 0; fi
+  "$(dirname "$0")/aws-tools.sh" moto
+  mkdir -p "$MOTO_DIR"
+  python3 -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$MOTO_DIR/moto.log" 2>&1 &
+  echo $! >"$MOTO_DIR/moto.pid"
+  for _ in $(seq 120); do
+    curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" && return 0
+    moto_running || { echo "moto did not start; see $MOTO_DIR/moto.log" >&2; tail -20 "$MOTO_DIR/moto.log" >&2; exit 1; }
+    sleep 0.25
+  done
+  echo "moto's server did not answer within 30 s" >&2
+  exit 1
+}
+
+stop_moto() { stop_by_pidfile "$MOTO_DIR/moto.pid" 10; }
+
 case "${1:-}" in
   # Every test makes its own buckets and nothing needs to outlive a run: a fresh start begins
   # empty (start-s3, which tests use to bring the server back mid-run, keeps the data).
-  start) start_mariadb; drop_test_databases; s3_running || rm -rf "$S3_DIR/data"; start_s3 ;;
-  stop) stop_mariadb; stop_s3 ;;
+  start) start_mariadb; drop_test_databases; s3_running || rm -rf "$S3_DIR/data"; start_s3; start_moto ;;
+  stop) stop_mariadb; stop_s3; stop_moto ;;
   restart-mariadb) stop_mariadb; start_mariadb ;;
   start-s3) start_s3 ;;
   stop-s3) stop_s3 ;;
   restart-s3) stop_s3; start_s3 ;;
-  running) mariadb_running && s3_running ;;
+  running) mariadb_running && s3_running && moto_running ;;
   env) echo "export ANNOTATE_TEST_MYSQL_URL='$MARIADB_URL' ANNOTATE_TEST_MYSQL_CA='$MARIADB_DIR/tls/ca.pem'" \
          "ANNOTATE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT' ANNOTATE_TEST_S3_ACCESS_KEY=AKIATESTKEY" \
-         "ANNOTATE_TEST_S3_SECRET_KEY=test-secret-key" ;;
+         "ANNOTATE_TEST_S3_SECRET_KEY=test-secret-key ANNOTATE_TEST_MOTO_ENDPOINT='http://127.0.0.1:$MOTO_PORT'" \
+         "ANNOTATE_TEST_RIE='$("$(dirname "$0")/aws-tools.sh" rie)'" ;;
   *) echo "usage: $0 start|stop|restart-mariadb|start-s3|stop-s3|restart-s3|running|env" >&2; exit 64 ;;
 esac

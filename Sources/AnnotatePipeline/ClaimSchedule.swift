@@ -29,6 +29,7 @@ struct ClaimSchedule: Sendable {
     /// Only these images (nil: any with claimable work).
     let ids: [Int64]?
     let watch: Bool
+    let waitForRetries: Bool
     let pollInterval: Duration
     let maxPollInterval: Duration
 
@@ -44,6 +45,7 @@ struct ClaimSchedule: Sendable {
         limit = options.limit ?? Int.max
         ids = options.ids
         watch = options.watch
+        waitForRetries = options.waitForRetries
         pollInterval = options.pollInterval
         maxPollInterval = options.maxPollInterval
         idle = options.pollInterval
@@ -87,7 +89,7 @@ struct ClaimSchedule: Sendable {
 
     /// After this round's claim: wait for work in flight when full or when nothing new came.
     private func roundEnd(claimedNow: Int) -> Step {
-        if running == 0 { return .checkRetries(ids: scope) }
+        if running == 0 { return waitForRetries || watch ? .checkRetries(ids: scope) : .finish }
         return claimedNow == 0 || running >= capacity ? .awaitOne : .nextRound
     }
 }

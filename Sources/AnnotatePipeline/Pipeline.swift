@@ -103,8 +103,9 @@ private struct Run: Sendable {
         self.pipeline = pipeline
         self.options = options
         self.report = report
-        thumbnailPermits = AsyncSemaphore(permits: options.jobs)
-        annotationPermits = AsyncSemaphore(permits: options.annotationJobs)
+        let permits = options.sharedPermits ?? WorkerPermits(jobs: options.jobs, annotationJobs: options.annotationJobs)
+        thumbnailPermits = permits.thumbnail
+        annotationPermits = permits.annotation
     }
 
     var metadata: any MetadataStore { pipeline.metadata }

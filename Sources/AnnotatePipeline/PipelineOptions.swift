@@ -40,6 +40,13 @@ public struct PipelineOptions: Sendable {
     public var grace: Duration = .seconds(30)
     /// Rings when this process adds work (serve's uploads): an idle watching run claims at once.
     public var wake: WorkSignal?
+    /// Wait in this run for a transient failure's retry when nothing else is left (false: leave
+    /// it pending, with its backoff, for a later run or delivery — the queue and Lambda modes,
+    /// where the message coming back is the retry).
+    public var waitForRetries = true
+    /// Worker permits shared with other runs in this process (the queue worker's concurrent
+    /// batches), so `jobs` and `annotationJobs` bound them all together; nil: this run's own.
+    public var sharedPermits: WorkerPermits?
 
     /// The defaults: both tasks, every image, 2 + 8 workers, 3 attempts, 10-minute leases.
     public init() {}
@@ -47,5 +54,19 @@ public struct PipelineOptions: Sendable {
     /// `host:pid:random`, unique per run even when a pid is reused.
     public static func defaultWorkerName() -> String {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }
+}
+
+/// Thumbnail and annotation permits several runs draw on together.
+public struct WorkerPermits: Sendable {
+    /// Bounds thumbnail rendering (`--jobs`).
+    public let thumbnail: AsyncSemaphore
+    /// Bounds annotation calls (`--annotation-jobs`).
+    public let annotation: AsyncSemaphore
+
+    /// Permits for `jobs` thumbnail workers and `annotationJobs` annotation calls.
+    public init(jobs: Int, annotationJobs: Int) {
+        thumbnail = AsyncSemaphore(permits: jobs)
+        annotation = AsyncSemaphore(permits: annotationJobs)
     }
 }

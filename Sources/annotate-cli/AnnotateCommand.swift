@@ -13,7 +13,7 @@ struct AnnotateCommand: AsyncParsableCommand {
             unavailable, 75 timed out, 78 configuration. See annotate(1).
             """,
         version: AnnotateVersion.string,
-        subcommands: [Upload.self, Process.self, Status.self, GalleryExport.self, Serve.self, Doctor.self]
+        subcommands: [Upload.self, Process.self, Status.self, GalleryExport.self, Serve.self, Lambda.self, Doctor.self]
     )
 
     static func main() async {

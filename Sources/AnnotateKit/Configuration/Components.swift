@@ -1,9 +1,11 @@
+import AnnotateAWS
 import AnnotateAnnotators
 import AnnotateCore
 import AnnotateHTTPClient
 import AnnotateImaging
 import AnnotateMetadata
 import AnnotatePipeline
+import AnnotateQueue
 import AnnotateStorage
 import Foundation
 import Logging
@@ -74,10 +76,10 @@ public struct Components: Sendable {
         _ configuration: Configuration, transports: OwnedTransports
     ) throws -> (originals: any ObjectStore, thumbnails: any ObjectStore) {
         // One credential chain and HTTP session for every S3 store, made only when one is used.
-        var shared: S3Context?
-        func context() -> S3Context {
+        var shared: AWSContext?
+        func context() -> AWSContext {
             if let shared { return shared }
-            let made = S3Context(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
+            let made = AWSContext(configuration.aws, connections: configuration.jobs + configuration.annotationJobs)
             transports.adopt(made.transport)
             shared = made
             return made
@@ -107,22 +109,25 @@ public struct Components: Sendable {
         return (originals, thumbnails)
     }
 
-    /// The key, in the originals store, of an object an S3 event names. An event about another
-    /// bucket, or outside the store's prefix, is refused with the reason.
-    public func originalKey(for object: CreatedObject) throws -> ObjectKey {
-        var key = object.key
-        if case .s3(let bucket, let prefix) = configuration.store {
-            guard object.bucket == bucket else {
-                throw S3Event.EventError("the event is about the bucket \(object.bucket), but the originals store is \(configuration.store)")
-            }
-            if !prefix.isEmpty {
-                guard key.hasPrefix(prefix + "/") else {
-                    throw S3Event.EventError("the object \(key) is outside the store's prefix \(prefix)/")
-                }
-                key.removeFirst(prefix.count + 1)
-            }
-        }
-        return try ObjectKey(key)
+    /// Where the originals store is, as S3 events name its objects (bucket, prefix, `uploads/`).
+    public var originalsLocation: OriginalsLocation {
+        if case .s3(let bucket, let prefix) = configuration.store { return OriginalsLocation(bucket: bucket, prefix: prefix) }
+        return OriginalsLocation(bucket: nil)
+    }
+
+    /// Registers and processes what S3 events name, for `process --queue` and `lambda`.
+    public func eventProcessor(pipeline: Pipeline) throws -> EventProcessor {
+        EventProcessor(uploader: try uploader(), pipeline: pipeline, location: originalsLocation, logger: logger)
+    }
+
+    /// The SQS queue at `url` (`AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL` redirect requests),
+    /// signed with the same credential chain as S3. Its HTTP client is closed with the rest.
+    public func workQueue(url: URL) -> any WorkQueue {
+        let context = AWSContext(configuration.aws, connections: 4)
+        transports.adopt(context.transport)
+        return SQSQueue(
+            settings: .init(queueURL: url, endpoint: configuration.aws.sqsEndpoint, defaultRegion: context.region),
+            credentials: context.credentials, transport: context.transport)
     }
 
     /// Checks that every store answers (an S3 bucket to its credentials, a folder to this user),
@@ -189,12 +194,13 @@ public struct Components: Sendable {
         options.annotationJobs = configuration.annotationJobs
         options.maxAttempts = configuration.maxAttempts
         options.lease = configuration.lease
+        options.tasks = configuration.tasks
         return options
     }
 }
 
-/// What every S3 store of one run shares: one credential chain and one HTTP transport.
-private struct S3Context {
+/// What every S3 store of one run shares (and the queue has its own of): one credential chain and one HTTP transport.
+private struct AWSContext {
     let credentials: AWSCredentialChain
     let transport: NIOHTTPTransport
     let region: String
@@ -205,7 +211,7 @@ private struct S3Context {
         transport = NIOHTTPTransport(maximumConnections: max(8, connections), readTimeout: .seconds(60))
         credentials = AWSCredentialChain(environment: settings.environment, transport: transport)
         region = credentials.region()
-        endpoint = settings.endpoint
+        endpoint = settings.s3Endpoint
     }
 }
 

@@ -32,6 +32,8 @@ public struct Configuration: Sendable {
     public var maxAttempts: Int
     /// How long a claimed task stays leased without renewal.
     public var lease: Duration
+    /// `--only`: the tasks `process` and `lambda` run (both unless one is named).
+    public var tasks: Set<TaskKind> = Set(TaskKind.allCases)
     /// Log level from `ANNOTATE_LOG_LEVEL` or `log-level` in the file (flags `--quiet`/`--verbose` win).
     public var logLevel: Logger.Level?
     /// The standard AWS settings, for S3 stores.
@@ -86,6 +88,12 @@ extension Configuration {
             }
             return duration
         }
+        let only = try layers.optionalValue(.only) { text throws(ConfigurationProblem) in
+            guard let task = TaskKind(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a task; write annotation or thumbnail")
+            }
+            return task
+        }
         let logLevel = try layers.optionalValue(.logLevel) { text throws(ConfigurationProblem) in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationProblem("unknown log level \(text.debugDescription); use trace, debug, info, notice, warning, error or critical")
@@ -99,7 +107,8 @@ extension Configuration {
             home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
             annotation: annotation,
             thumbnail: thumbnail, limits: limits,
-            jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease, logLevel: logLevel,
+            jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease,
+            tasks: only.map { [$0] } ?? Set(TaskKind.allCases), logLevel: logLevel,
             aws: AWSSettings(environment: environment), web: web)
     }
 

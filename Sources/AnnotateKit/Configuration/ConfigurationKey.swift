@@ -26,6 +26,8 @@ extension SettingKey {
     public static let maxAttempts = SettingKey("max-attempts")
     /// `--lease`: how long a claimed task stays leased without renewal.
     public static let lease = SettingKey("lease")
+    /// `--only` / `ANNOTATE_ONLY`: run one task (annotation or thumbnail) in `process` and `lambda`.
+    public static let only = SettingKey("only", environment: ["ANNOTATE_ONLY"])
     /// `log-level` (file) / `ANNOTATE_LOG_LEVEL`.
     public static let logLevel = SettingKey("log-level", environment: ["ANNOTATE_LOG_LEVEL"])
 
@@ -36,7 +38,7 @@ extension SettingKey {
         + [.store, .thumbnailStore, .annotator]
         + ThumbnailSpec.settingKeys
         + IntakeLimits.settingKeys
-        + [.jobs, .annotationJobs, .maxAttempts, .lease, .logLevel]
+        + [.jobs, .annotationJobs, .maxAttempts, .lease, .only, .logLevel]
         + AnnotationSettings.settingKeys
         + WebSettings.settingKeys
 

@@ -1,30 +1,6 @@
 import AnnotateCore
 import Foundation
 
-/// S3 set-up failures (credentials, settings). Failures of single requests become
-/// `ObjectStoreError`s naming the key, so the pipeline treats every store alike.
-public enum S3Error: Error, CustomStringConvertible, ExitStatusProviding {
-    case noCredentials
-    case configuration(String)
-    case credentials(source: String, reason: String)
-
-    /// What is wrong and how to set it right.
-    public var description: String {
-        switch self {
-        case .noCredentials:
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, "
-                + "or run where container or instance credentials are provided"
-        case .configuration(let message):
-            message
-        case .credentials(let source, let reason):
-            "cannot get AWS credentials from \(source): \(reason)"
-        }
-    }
-
-    /// 78: a setting to fix.
-    public var exitStatus: ExitStatus { .configuration }
-}
-
 /// An S3 error answer (`<Error><Code>…</Code><Message>…</Message></Error>`), with what to do.
 struct S3ServiceError: Error {
     let status: Int

@@ -1,3 +1,4 @@
+import AnnotateAWS
 import AnnotateCore
 import Foundation
 

@@ -16,7 +16,7 @@ struct Process: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Only these image ids.", valueName: "id"))
     var ids: [Int64] = []
 
-    @Option(help: ArgumentHelp("Run only one task: annotation or thumbnail.", valueName: "task"))
+    @Option(help: ArgumentHelp("Run only one task: annotation or thumbnail. [env: ANNOTATE_ONLY]", valueName: "task"))
     var only: String?
 
     @Flag(help: "Also run failed tasks again, with a fresh attempt count.")
@@ -45,6 +45,15 @@ struct Process: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Consume S3 event notifications from this SQS queue (its URL; endpoint from AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL) until a poll brings nothing, or with --watch until stopped.",
+            valueName: "url"))
+    var queue: String?
+
+    @Option(help: ArgumentHelp("With --queue: how long each long poll waits for messages (0s to 20s). [default: 20s]", valueName: "duration"))
+    var queueWait: String = "20s"
+
+    @Option(
+        help: ArgumentHelp(
             "After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
     var grace: String = "30s"
 
@@ -61,17 +70,38 @@ struct Process: AsyncParsableCommand {
         }
         if watch && !ids.isEmpty { throw ValidationError("--watch claims any new work; it takes no ids") }
         if event != nil && (watch || !ids.isEmpty) { throw ValidationError("--event processes the event's objects; it takes no ids or --watch") }
+        if let queue {
+            if event != nil || !ids.isEmpty || limit != nil || retryFailed || reprocess || stale {
+                throw ValidationError(
+                    "--queue processes what its messages name; it takes no ids, --event, --limit, --retry-failed, --reprocess or --stale")
+            }
+            _ = try Self.queueURL(queue)
+        }
+        guard let wait = Quantity.duration(queueWait), wait <= .seconds(20) else {
+            throw ValidationError("--queue-wait takes a duration from 0s to 20s (SQS's longest poll), not \(queueWait.debugDescription)")
+        }
+    }
+
+    /// An SQS queue URL: http(s), a host and the account/name path.
+    static func queueURL(_ text: String) throws -> URL {
+        guard let url = URL(string: text), ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false,
+            url.path.split(separator: "/").count >= 1
+        else {
+            throw ValidationError(
+                "--queue takes a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/annotate-work, not \(text.debugDescription)")
+        }
+        return url
     }
 
     func run() async throws {
         try await reportingErrors {
             var flags = processing.flagValues
             flags[.jobs] = jobs
+            flags[.only] = only
             try await global.withComponents(adding: flags) { components in
                 try await components.verifyStores()
                 let output = Output(json: global.json, quiet: global.quiet)
                 var options = components.pipelineOptions()
-                options.tasks = only.flatMap(TaskKind.init(rawValue:)).map { [$0] } ?? Set(TaskKind.allCases)
                 options.limit = limit
                 options.retryFailed = retryFailed
                 options.reprocess = reprocess
@@ -79,6 +109,10 @@ struct Process: AsyncParsableCommand {
                 options.watch = watch
                 options.grace = Quantity.duration(grace)!
                 let pipeline = try components.pipeline(tasks: options.tasks)
+                if let queue {
+                    try await consume(queue: try Self.queueURL(queue), components: components, pipeline: pipeline, options: options, output: output)
+                    return
+                }
                 var unknown: [Int64] = []
                 var eventFailed = false
                 if let event {
@@ -122,7 +156,12 @@ extension Process {
         for object in try S3Event.createdObjects(in: data) {
             let result: UploadResult
             do {
-                result = try await uploader.register(try components.originalKey(for: object))
+                switch try components.originalsLocation.placement(of: object) {
+                case .original(let key): result = try await uploader.register(key)
+                case .outsideUploads(let key):
+                    result = UploadResult(
+                        file: "s3://\(object.bucket)/\(key)", status: .skipped, id: nil, reason: "not under uploads/, so not an original")
+                }
             } catch let error as ObjectStoreError {
                 // An object key the store cannot hold is this object's problem; an outage stops the run.
                 guard error.exitStatus != .unavailable else { throw error }
@@ -131,9 +170,29 @@ extension Process {
                 result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
             }
             await Upload.print(result, to: output)
-            if let id = result.id { ids.append(id) } else { failed = true }
+            if let id = result.id { ids.append(id) } else if result.status != .skipped { failed = true }
         }
         return (ids, failed)
+    }
+}
+
+extension Process {
+    /// `--queue`: the queue worker as the one service; exits as `process` does (1 when tasks
+    /// failed or objects were refused, 69 when a service every image needs is gone).
+    func consume(queue url: URL, components: Components, pipeline: Pipeline, options: PipelineOptions, output: Output) async throws {
+        var settings = QueueWorker.Settings()
+        settings.watch = watch
+        settings.visibility = options.lease
+        settings.pollWait = Quantity.duration(queueWait)!
+        let runner = ProcessRunner(output: output, logger: components.logger)
+        let worker = QueueWorker(
+            queue: components.workQueue(url: url), processor: try components.eventProcessor(pipeline: pipeline), options: options,
+            settings: settings, logger: components.logger, report: runner.print)
+        try await ServiceRunner.run([.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: components.logger)
+        let summary = worker.summary
+        await runner.print(summary.run, messages: summary)
+        if let stopped = worker.stoppedBy { throw stopped }
+        if !watch && (summary.run.failedCount > 0 || summary.refused > 0) { throw ExitCode(.itemsFailed) }
     }
 }
 
@@ -144,28 +203,36 @@ struct ProcessRunner {
     let logger: Logger
 
     func run(_ pipeline: Pipeline, options: PipelineOptions) async throws -> RunSummary {
-        let output = output
-        let service = PipelineService(pipeline: pipeline, options: options) { report in
-            if output.json {
-                await output.result(json: TaskLine(report))
-            } else {
-                let error = report.error.map { ": \($0)" } ?? ""
-                let task = report.task.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                await output.result(
-                    "\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
-            }
-        }
+        let service = PipelineService(pipeline: pipeline, options: options, report: print)
         try await ServiceRunner.run([.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
         // A run that returned without an error has a summary; without one the group was cancelled.
         guard let summary = service.summary else { throw CancellationError() }
+        await print(summary)
+        return summary
+    }
+
+    /// One finished task, as a line.
+    @Sendable func print(_ report: TaskReport) async {
         if output.json {
-            await output.result(json: SummaryLine(summary: summary))
+            await output.result(json: TaskLine(report))
         } else {
+            let error = report.error.map { ": \($0)" } ?? ""
+            let task = report.task.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
             await output.result(
-                "\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")"
+                "\(report.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(task)  #\(report.id)  \(report.filename)\(error)")
+        }
+    }
+
+    /// The run's counts (and a queue worker's message counts), as the last line.
+    func print(_ summary: RunSummary, messages: QueueWorker.Summary? = nil) async {
+        if output.json {
+            await output.result(json: SummaryLine(summary: summary, messages: messages))
+        } else {
+            let queue = messages.map { "; \($0.deleted) messages done, \($0.redelivered) left for redelivery" } ?? ""
+            await output.result(
+                "\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")\(queue)"
             )
         }
-        return summary
     }
 }
 
@@ -184,9 +251,10 @@ struct TaskLine: Encodable {
     }
 }
 
-/// `{"summary": {…counts…}}`.
+/// `{"summary": {…counts…}}`, with `"messages": {"deleted", "redelivered", "refused"}` from a queue worker.
 struct SummaryLine: Encodable {
     let summary: RunSummary
+    var messages: QueueWorker.Summary? = nil
     enum CodingKeys: String, CodingKey { case summary }
     struct Counts: Encodable {
         let images: Int
@@ -195,6 +263,7 @@ struct SummaryLine: Encodable {
         let retried: Int
         let annotation: [String: Int]
         let thumbnail: [String: Int]
+        let messages: [String: Int]?
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -204,7 +273,8 @@ struct SummaryLine: Encodable {
         try c.encode(
             Counts(
                 images: summary.images, completed: summary.completedCount, failed: summary.failedCount,
-                retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail)),
+                retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail),
+                messages: messages.map { ["deleted": $0.deleted, "redelivered": $0.redelivered, "refused": $0.refused] }),
             forKey: .summary)
     }
 }

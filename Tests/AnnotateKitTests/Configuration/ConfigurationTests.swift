@@ -231,11 +231,13 @@ import Testing
         #expect(configuration.store == .s3(bucket: "photos", prefix: "tenant/a"))
         #expect(configuration.store.description == "s3://photos/tenant/a")
         #expect(configuration.thumbnailStore == .s3(bucket: "photos-thumbs", prefix: ""))
-        #expect(configuration.aws.endpoint == URL(string: "http://s3only:9000"))
+        #expect(configuration.aws.s3Endpoint == URL(string: "http://s3only:9000"))
+        // SQS has no variable of its own here: the shared one applies.
+        #expect(configuration.aws.sqsEndpoint == URL(string: "http://all:1"))
         #expect(Set(configuration.aws.environment.keys) == ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SECRET_ACCESS_KEY", "HOME"])
         let ignored = try Configuration.resolve(
             flags: [:], environment: ["AWS_ENDPOINT_URL": "http://x:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
-        #expect(ignored.aws.endpoint == nil)
+        #expect(ignored.aws.s3Endpoint == nil && ignored.aws.sqsEndpoint == nil)
         for bad in ["s3://", "s3://UPPER", "s3://ab", "s3://-dash"] {
             #expect(throws: ConfigurationError.self) { try Configuration.resolve(flags: [.store: bad], environment: [:]) }
         }

@@ -52,6 +52,20 @@ import Testing
         #expect(schedule.begin(stopping: false) == .claim(limit: 2, ids: [3, 7]))
     }
 
+    @Test func aRunThatLeavesRetriesToItsDeliveriesEndsWhenNothingIsInFlight() {
+        var options = options(ids: [5])
+        options.waitForRetries = false
+        var schedule = ClaimSchedule(options: options)
+        #expect(schedule.begin(stopping: false) == .claim(limit: 2, ids: [5]))
+        #expect(schedule.claimed([5]) == .nextRound)
+        #expect(schedule.begin(stopping: false) == .claim(limit: 1, ids: [5]))
+        #expect(schedule.claimed([]) == .awaitOne)
+        schedule.finishedOne()
+        // The image's retry is pending with its backoff: the message coming back is the retry.
+        #expect(schedule.begin(stopping: false) == .claim(limit: 2, ids: [5]))
+        #expect(schedule.claimed([]) == .finish)
+    }
+
     @Test func givenIdsAreTheScope() {
         let schedule = ClaimSchedule(options: options(ids: [5, 9]))
         #expect(schedule.begin(stopping: false) == .claim(limit: 2, ids: [5, 9]))

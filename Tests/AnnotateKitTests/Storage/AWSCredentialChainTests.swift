@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import AnnotateAWS
 @testable import AnnotateHTTPClient
 @testable import AnnotateKit
 @testable import AnnotateStorage
@@ -62,7 +63,7 @@ import Testing
         let configOnly = AWSCredentialChain(environment: try environment(files.merging(["AWS_PROFILE": "config-only"]) { $1 }), transport: transport)
         #expect(try await configOnly.credentials().accessKeyID == "AKIACONFIG")
         let missing = AWSCredentialChain(environment: try environment(files.merging(["AWS_PROFILE": "nope"]) { $1 }), transport: transport)
-        await #expect(throws: S3Error.self) { try await missing.credentials() }
+        await #expect(throws: AWSCredentialError.self) { try await missing.credentials() }
         // AWS_REGION wins over the profile.
         #expect(
             AWSCredentialChain(environment: try environment(files.merging(["AWS_REGION": "us-west-2"]) { $1 }), transport: transport).region()
@@ -142,7 +143,7 @@ import Testing
         do {
             _ = try await chain.credentials()
             Issue.record("expected no credentials")
-        } catch let error as S3Error {
+        } catch let error as AWSCredentialError {
             #expect("\(error)".contains("AWS_ACCESS_KEY_ID"))
             #expect(error.exitStatus == .configuration)
         }

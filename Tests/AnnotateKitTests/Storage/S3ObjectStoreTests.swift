@@ -1,3 +1,4 @@
+import AnnotateAWS
 import Foundation
 import Testing
 

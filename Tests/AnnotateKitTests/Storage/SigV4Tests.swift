@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import AnnotateAWS
 @testable import AnnotateCore
 @testable import AnnotateKit
 @testable import AnnotateStorage

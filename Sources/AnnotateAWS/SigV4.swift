@@ -136,7 +136,7 @@ public struct SigV4: Sendable {
     }
 
     /// Names and values URI-encoded, sorted by name then value; a valueless parameter is `name=`.
-    static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
+    package static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
         let encoded: [(name: String, value: String)] = query.map { (encode($0.name, keepSlash: false), encode($0.value, keepSlash: false)) }
         let sorted = encoded.sorted { a, b in a.name == b.name ? a.value < b.value : a.name < b.name }
         return sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "&")

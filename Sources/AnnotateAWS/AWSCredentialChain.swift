@@ -66,7 +66,7 @@ public actor AWSCredentialChain {
         if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true", let credentials = try await instanceCredentials() {
             return (credentials, "EC2 instance metadata")
         }
-        throw S3Error.noCredentials
+        throw AWSCredentialError.noCredentials
     }
 
     // MARK: - Shared files
@@ -95,13 +95,13 @@ public actor AWSCredentialChain {
     private func profileCredentials() throws -> AWSCredentials? {
         guard let key = profileSetting("aws_access_key_id") else {
             if environment["AWS_PROFILE"].map({ !$0.isEmpty }) ?? false {
-                throw S3Error.configuration(
+                throw AWSCredentialError.configuration(
                     "AWS_PROFILE names the profile \(profileName), which has no aws_access_key_id in ~/.aws/credentials or ~/.aws/config")
             }
             return nil
         }
         guard let secret = profileSetting("aws_secret_access_key") else {
-            throw S3Error.configuration("the AWS profile \(profileName) has aws_access_key_id but no aws_secret_access_key")
+            throw AWSCredentialError.configuration("the AWS profile \(profileName) has aws_access_key_id but no aws_secret_access_key")
         }
         return AWSCredentials(accessKeyID: key, secretAccessKey: Secret(secret), sessionToken: profileSetting("aws_session_token").map(Secret.init))
     }
@@ -117,11 +117,11 @@ public actor AWSCredentialChain {
         } else {
             return nil
         }
-        guard let endpoint = URL(string: url) else { throw S3Error.configuration("the container credentials URI is not a URL") }
+        guard let endpoint = URL(string: url) else { throw AWSCredentialError.configuration("the container credentials URI is not a URL") }
         var headers: [String: String] = [:]
         if let file = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], !file.isEmpty {
             guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw S3Error.configuration("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
+                throw AWSCredentialError.configuration("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
             headers["Authorization"] = token.trimmingCharacters(in: .whitespacesAndNewlines)
         } else if let token = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !token.isEmpty {
@@ -129,7 +129,7 @@ public actor AWSCredentialChain {
         }
         let response = try await transport.send(TransportRequest(method: "GET", url: endpoint, headers: headers, body: Data(), timeout: .seconds(5)))
         guard response.status == 200 else {
-            throw S3Error.credentials(source: "container credentials", reason: "HTTP \(response.status)")
+            throw AWSCredentialError.credentials(source: "container credentials", reason: "HTTP \(response.status)")
         }
         return try Self.decodeTemporary(response.body, source: "container credentials")
     }
@@ -153,7 +153,7 @@ public actor AWSCredentialChain {
             TransportRequest(method: "GET", url: URL(string: path)!, headers: headers, body: Data(), timeout: .seconds(2)))
         guard roles.status == 200, let role = String(decoding: roles.body, as: UTF8.self).split(separator: "\n").first.map(String.init), !role.isEmpty
         else {
-            throw S3Error.credentials(source: "EC2 instance metadata", reason: "the instance has no IAM role (HTTP \(roles.status))")
+            throw AWSCredentialError.credentials(source: "EC2 instance metadata", reason: "the instance has no IAM role (HTTP \(roles.status))")
         }
         let encodedRole = SigV4.encode(role, keepSlash: false)
         let response = try await transport.send(
@@ -161,7 +161,7 @@ public actor AWSCredentialChain {
                 method: "GET", url: URL(string: path + encodedRole)!, headers: headers,
                 body: Data(), timeout: .seconds(2)))
         guard response.status == 200 else {
-            throw S3Error.credentials(source: "EC2 instance metadata", reason: "HTTP \(response.status) for role \(role)")
+            throw AWSCredentialError.credentials(source: "EC2 instance metadata", reason: "HTTP \(response.status) for role \(role)")
         }
         return try Self.decodeTemporary(response.body, source: "EC2 instance metadata")
     }
@@ -176,11 +176,11 @@ public actor AWSCredentialChain {
             var Code: String?
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: body) else {
-            throw S3Error.credentials(source: source, reason: "the answer is not the expected JSON")
+            throw AWSCredentialError.credentials(source: source, reason: "the answer is not the expected JSON")
         }
-        if let code = answer.Code, code != "Success" { throw S3Error.credentials(source: source, reason: "it answered \(code)") }
+        if let code = answer.Code, code != "Success" { throw AWSCredentialError.credentials(source: source, reason: "it answered \(code)") }
         guard let key = answer.AccessKeyId, let secret = answer.SecretAccessKey else {
-            throw S3Error.credentials(source: source, reason: "the answer has no AccessKeyId/SecretAccessKey")
+            throw AWSCredentialError.credentials(source: source, reason: "the answer has no AccessKeyId/SecretAccessKey")
         }
         return AWSCredentials(
             accessKeyID: key, secretAccessKey: Secret(secret), sessionToken: answer.Token.map(Secret.init),
