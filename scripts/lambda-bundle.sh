@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Writes a Lambda function's code directory from an annotate binary:
 #   scripts/lambda-bundle.sh BINARY OUTDIR
-# OUTDIR gets `bootstrap` (what provided.al2023 runs), the binary, and under lib/ every shared
-# library it loads (found with ldd) except glibc's own, which the runtime has: libvips and its
-# codecs, libmariadb, the Swift runtime when it is not linked in statically. libvips' loadable
-# modules (HEIF, JPEG XL, PDF…) go to lib/vips-modules-X.Y with their own libraries; bootstrap
-# points VIPSHOME there. The directory runs with LD_LIBRARY_PATH unset and zips as the
+# OUTDIR gets `bootstrap` (what provided.al2023 runs), the binary (stripped of its debug
+# information), and under lib/ every shared library it loads (found with ldd) except glibc's
+# own, which the runtime has: libvips and its codecs, libmariadb, the Swift runtime when it is not
+# linked in statically. libvips' loadable modules for the formats annotate reads (HEIF/AVIF,
+# JPEG XL) go to lib/vips-modules-X.Y with their own libraries, and bootstrap points VIPSHOME
+# there; the ImageMagick, PDF and OpenSlide modules are left out, since annotate blocks those
+# loaders for untrusted input anyway. The directory runs with LD_LIBRARY_PATH unset and zips as the
 # function's code (`cd OUTDIR && zip -qry ../annotate-lambda.zip .`).
 set -euo pipefail
 binary="${1:?usage: lambda-bundle.sh BINARY OUTDIR}"
@@ -13,6 +15,7 @@ out="${2:?usage: lambda-bundle.sh BINARY OUTDIR}"
 rm -rf "$out"
 mkdir -p "$out/lib"
 cp "$binary" "$out/annotate"
+if command -v strip >/dev/null; then strip "$out/annotate"; fi
 
 # glibc and the dynamic loader come from the runtime (and must match it: build on a host whose
 # glibc is not newer than the target's; deploy/lambda/Dockerfile builds on Amazon Linux 2023).
@@ -34,7 +37,8 @@ modules="$(pkg-config --variable=libdir vips 2>/dev/null || echo /usr/lib/x86_64
 version="$(pkg-config --modversion vips 2>/dev/null | cut -d. -f1,2)"
 if [ -n "$version" ] && [ -d "$modules/vips-modules-$version" ]; then
   mkdir -p "$out/lib/vips-modules-$version"
-  for module in "$modules/vips-modules-$version"/*.so; do
+  for module in "$modules/vips-modules-$version"/vips-heif.so "$modules/vips-modules-$version"/vips-jxl.so; do
+    [ -e "$module" ] || continue
     cp -L "$module" "$out/lib/vips-modules-$version/"
     copy_libraries_of "$module"
   done

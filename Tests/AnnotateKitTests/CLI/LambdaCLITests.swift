@@ -143,4 +143,15 @@ import Testing
         #expect(answer.body["errorType"] as? String == "Runtime.ConfigInvalid", "\(answer.text)")
         #expect((answer.body["errorMessage"] as? String ?? "").contains("TARGET_WIDTH"), "\(answer.text)")
     }
+
+    @Test func anUnreachableDatabaseIsAnInitErrorWithoutThePassword() async throws {
+        let database = "mysql://annotate:s3cret-Pa55@127.0.0.1:\(unusedLoopbackPort())/annotate"
+        let function = try LambdaEmulator(bundle: LambdaEmulator.bundle, environment: environment(["ANNOTATE_DB": database]))
+        defer { function.stop() }
+        let answer = try await function.invoke(TestAWS.objectCreated(bucket: "b", key: "uploads/x.jpg"))
+        #expect(answer.status == 502, "\(answer.text)")
+        #expect(answer.body["errorType"] as? String == "Runtime.DependencyUnavailable", "\(answer.text)")
+        #expect((answer.body["errorMessage"] as? String ?? "").contains("127.0.0.1"), "\(answer.text)")
+        #expect(!answer.text.contains("s3cret-Pa55") && !function.logText.contains("s3cret-Pa55"))
+    }
 }

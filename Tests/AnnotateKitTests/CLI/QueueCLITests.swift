@@ -115,6 +115,34 @@ import Glibc
         #expect(try await TestAWS.messageCount(queue) == 0)
     }
 
+    @Test func aWatcherKeepsItsMessagesHiddenAndReleasesThemWhenStopped() async throws {
+        let (bucket, store) = try await TestAWS.freshBucket()
+        let (queue, _) = try await TestAWS.freshQueue()
+        let keys = try await putImages(1, into: store)
+        try await TestAWS.sendMessage(queue, TestAWS.objectCreated(bucket: bucket, key: keys[0]))
+        let fake = try FakeGemini(script: [.slow(60)])
+        defer { fake.stop() }
+        var binary = try binary(bucket: bucket)
+        binary.environment.merge(["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL]) { _, new in new }
+        let worker = binary.start(["process", "--json", "--queue", queue, "--watch", "--lease", "2s", "--grace", "1s", "--queue-wait", "1s"])
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, fake.requests < 1 { usleep(50_000) }
+        // Well past the 2 s visibility it was received with, the message is still hidden: renewed while worked on.
+        sleep(4)
+        let peek = try await TestAWS.call("sqs", "AmazonSQS.ReceiveMessage", ["QueueUrl": queue, "WaitTimeSeconds": 0, "VisibilityTimeout": 0])
+        #expect((peek["Messages"] as? [Any] ?? []).isEmpty, "\(peek)")
+        #expect(worker.process.isRunning)
+
+        kill(worker.process.processIdentifier, SIGTERM)
+        let result = worker.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        // Released: back in the queue at once (visibility 0), for another worker.
+        let released = try await TestAWS.call("sqs", "AmazonSQS.ReceiveMessage", ["QueueUrl": queue, "WaitTimeSeconds": 0])
+        #expect((released["Messages"] as? [Any] ?? []).count == 1, "\(released)")
+        let status = try #require(try binary.run(["status", "--json", "1"]).json().first)
+        #expect(status["annotation_status"] as? String == "pending" && status["thumbnail_status"] as? String == "completed")
+    }
+
     @Test func aPoisonMessageReachesTheDeadLetterQueueAndTheRestGoesOn() async throws {
         let (bucket, store) = try await TestAWS.freshBucket()
         let (queue, deadLetters) = try await TestAWS.freshQueue(maxReceiveCount: 2)
