@@ -105,6 +105,19 @@ stop_by_pidfile() {
 
 stop_mariadb() { stop_by_pidfile "$MARIADB_DIR/server.pid" 30; }
 
+# Waits until URL answers over HTTP; stops with the log's tail when the process (checked by the
+# function RUNNING) dies first or SECONDS pass. wait_for_http NAME URL RUNNING LOG SECONDS
+wait_for_http() {
+  local name="$1" url="$2" running="$3" log="$4" seconds="$5"
+  for _ in $(seq $((seconds * 4))); do
+    curl -s -o /dev/null "$url" && return 0
+    "$running" || { echo "$name did not start; see $log" >&2; tail -20 "$log" >&2; exit 1; }
+    sleep 0.25
+  done
+  echo "$name did not answer within $seconds s" >&2
+  exit 1
+}
+
 S3_DIR="$ROOT/s3"
 S3_PORT="${ANNOTATE_TEST_S3_PORT:-8333}"
 
@@ -127,13 +140,7 @@ JSON
     -volume.max=2000 -master.volumeSizeLimitMB=64 \
     -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 >"$S3_DIR/weed.log" 2>&1 &
   echo $! >"$S3_DIR/weed.pid"
-  for _ in $(seq 240); do
-    curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && return 0
-    s3_running || { echo "SeaweedFS did not start; see $S3_DIR/weed.log" >&2; tail -20 "$S3_DIR/weed.log" >&2; exit 1; }
-    sleep 0.25
-  done
-  echo "SeaweedFS's S3 server did not answer within 60 s" >&2
-  exit 1
+  wait_for_http "SeaweedFS's S3 server" "http://127.0.0.1:$S3_PORT/" s3_running "$S3_DIR/weed.log" 60
 }
 
 stop_s3() { stop_by_pidfile "$S3_DIR/weed.pid" 10; }
@@ -153,13 +160,7 @@ start_moto() {
   mkdir -p "$MOTO_DIR"
   python3 -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$MOTO_DIR/moto.log" 2>&1 &
   echo $! >"$MOTO_DIR/moto.pid"
-  for _ in $(seq 120); do
-    curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" && return 0
-    moto_running || { echo "moto did not start; see $MOTO_DIR/moto.log" >&2; tail -20 "$MOTO_DIR/moto.log" >&2; exit 1; }
-    sleep 0.25
-  done
-  echo "moto's server did not answer within 30 s" >&2
-  exit 1
+  wait_for_http "moto's server" "http://127.0.0.1:$MOTO_PORT/moto-api/" moto_running "$MOTO_DIR/moto.log" 30
 }
 
 stop_moto() { stop_by_pidfile "$MOTO_DIR/moto.pid" 10; }

@@ -90,14 +90,12 @@ public final class QueueWorker: Service {
         let capacity = max(1, options.jobs + options.annotationJobs)
         let base = options.worker
         try await withThrowingTaskGroup(of: Void.self) { batches in
-            var running = 0
             var batchNumber = 0
             var pollFailures = 0
             while !stop.isRequested, stoppedBy == nil {
                 let room = capacity - inFlight.withLock { $0.count }
                 if room <= 0 {
                     try await batches.next()
-                    running -= 1
                     continue
                 }
                 let messages: [QueueMessage]
@@ -122,7 +120,6 @@ public final class QueueWorker: Service {
                 // Each batch releases its own leases when it ends, so each has its own worker name.
                 batchOptions.worker = "\(base)/\(batchNumber)"
                 let run = batchOptions
-                running += 1
                 batches.addTask { try await self.process(messages, options: run) }
             }
             try await batches.waitForAll()

@@ -123,12 +123,11 @@ import Testing
         let slow = environment(["ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": fake.key, "GEMINI_BASE_URL": fake.baseURL])
         let function = try LambdaEmulator(bundle: LambdaEmulator.bundle, environment: slow, timeout: 5)
         defer { function.stop() }
-        let started = Date()
         let answer = try await function.invoke(sqsTriggerEvent([TestAWS.objectCreated(bucket: "b", key: "uploads/slow.jpg")]))
-        let took = Date().timeIntervalSince(started)
-        // Answered by the function before the platform's 5 s, not "Task timed out".
+        // Answered by the function before the platform's 5 s ran out (the emulator would answer
+        // "Task timed out after 5.00 seconds" and kill it), whatever the cold start took.
         #expect(answer.body["batchItemFailures"] as? [[String: String]] == [["itemIdentifier": "m0"]], "\(answer.text)\n\(function.logText)")
-        #expect(took < 5, "took \(took) s")
+        #expect(!answer.text.contains("timed out") && !function.logText.contains("Task timed out"))
         #expect(function.logText.contains("stopped by the deadline"))
         // Nothing left leased: the annotation is pending again, for the redelivery.
         let image = try record(1)
