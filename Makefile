@@ -5,6 +5,7 @@
 #   make release    release build
 #   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
 #   make browser-test  headless Chromium uploads the sample photos through `annotate serve` and checks the pages
+#   make lb-test    three `annotate serve` behind haproxy scale in and out under wrk: not one request may fail
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
 #   make lambda-bundle  release build (Swift runtime linked in) written to .build/lambda/ as a Lambda
 #                   function's code: bootstrap, the binary and the libraries it needs (zip it to deploy)
@@ -35,11 +36,13 @@ TEST_APT_PACKAGES := mariadb-server mariadb-client openssl curl libvips-tools py
 BENCH_APT_PACKAGES := libvips-tools python3 python3-pip wrk nginx
 # make browser-test drives Debian's Chromium.
 BROWSER_APT_PACKAGES := chromium python3
+# make lb-test puts Debian's haproxy in front and loads it with wrk.
+LB_APT_PACKAGES := haproxy wrk curl python3
 DEMO_HOME := $(CURDIR)/.demo-home
 DEMO_GALLERY := $(CURDIR)/demo-gallery
 BIN := .build/debug/annotate
 
-.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install lambda-bundle lambda-bench bench lint format clean
+.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install lambda-bundle lambda-bench bench lb-test lint format clean
 
 all: build
 
@@ -71,6 +74,10 @@ test: test-deps
 
 browser-test: browser-deps build
 	python3 scripts/browser-test.py $(BIN)
+
+lb-test: deps build
+	@scripts/install-packages.sh $(LB_APT_PACKAGES)
+	python3 scripts/lb-test.py $(BIN)
 
 demo: build
 	@rm -rf $(DEMO_GALLERY)

@@ -202,7 +202,7 @@ def main():
     work = tempfile.mkdtemp(prefix="annotate-browser-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANNOTATE_", "GEMINI_", "OPENAI_", "DB_"))}
     env.update(ANNOTATE_HOME=os.path.join(work, "home"), ANNOTATE_ANNOTATOR="metadata")
-    server = subprocess.Popen([binary, "serve", "--port", "0", "--no-process"], env=env,
+    server = subprocess.Popen([binary, "serve", "--port", "0", "--no-process", "--drain-delay", "0s"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     browser = None
     try:

@@ -15,8 +15,6 @@ public final class SQSQueue: WorkQueue {
         public var endpoint: URL
         /// The region requests are signed for.
         public var region: String
-        /// Attempts per request, counting the first.
-        public var maxAttempts = 4
         /// How long a request other than a long poll may take.
         public var timeout: Duration = .seconds(30)
 
@@ -43,14 +41,14 @@ public final class SQSQueue: WorkQueue {
 
     /// The queue URL, endpoint and region.
     public let settings: Settings
-    private let credentials: AWSCredentialChain
-    private let transport: any HTTPTransport
+    private let client: AWSJSONClient
 
     /// A queue signing with `credentials`, sending through `transport`.
     public init(settings: Settings, credentials: AWSCredentialChain, transport: any HTTPTransport) {
         self.settings = settings
-        self.credentials = credentials
-        self.transport = transport
+        client = AWSJSONClient(
+            endpoint: settings.endpoint, region: settings.region, service: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0",
+            credentials: credentials, transport: transport)
     }
 
     /// The queue URL.
@@ -78,12 +76,12 @@ public final class SQSQueue: WorkQueue {
 
     /// `ChangeMessageVisibilityBatch`, ten at a time.
     public func setVisibility(_ messages: [QueueMessage], to visibility: Duration) async throws -> [String] {
-        try await inBatches("ChangeMessageVisibilityBatch", messages) { ["VisibilityTimeout": Self.seconds(visibility)] }
+        try await inBatches("ChangeMessageVisibilityBatch", messages, extra: ["VisibilityTimeout": Self.seconds(visibility)])
     }
 
     /// `DeleteMessageBatch`, ten at a time.
     public func delete(_ messages: [QueueMessage]) async throws -> [String] {
-        try await inBatches("DeleteMessageBatch", messages) { [:] }
+        try await inBatches("DeleteMessageBatch", messages, extra: [:])
     }
 
     // MARK: - Requests
@@ -92,12 +90,14 @@ public final class SQSQueue: WorkQueue {
 
     /// Sends `operation` for `messages` in batches of ten (entry ids are positions in the batch);
     /// returns the message ids of the entries that failed.
-    private func inBatches(_ operation: String, _ messages: [QueueMessage], extra: () -> [String: Any]) async throws -> [String] {
+    private func inBatches(_ operation: String, _ messages: [QueueMessage], extra: [String: Int]) async throws -> [String] {
         var failed: [String] = []
         for start in stride(from: 0, to: messages.count, by: 10) {
             let batch = Array(messages[start..<min(start + 10, messages.count)])
-            let entries = batch.enumerated().map { index, message in
-                ["Id": "m\(index)", "ReceiptHandle": message.receipt].merging(extra()) { a, _ in a }
+            let entries: [[String: Any]] = batch.enumerated().map { index, message in
+                var entry: [String: Any] = ["Id": "m\(index)", "ReceiptHandle": message.receipt]
+                for (key, value) in extra { entry[key] = value }
+                return entry
             }
             let answer = try await call(operation, ["QueueUrl": displayName, "Entries": entries], timeout: settings.timeout)
             for entry in answer["Failed"] as? [[String: Any]] ?? [] {
@@ -109,51 +109,28 @@ public final class SQSQueue: WorkQueue {
         return failed
     }
 
-    /// Signs and sends one JSON request, retrying throttling and server errors.
+    /// One call, its failure named for the queue.
     private func call(_ operation: String, _ body: [String: Any], timeout: Duration) async throws -> [String: Any] {
-        let payload = try JSONSerialization.data(withJSONObject: body)
-        guard let host = settings.endpoint.host else {
-            throw WorkQueueError.configuration(queue: displayName, reason: "the endpoint \(settings.endpoint) has no host")
-        }
-        let authority = settings.endpoint.port.map { "\(host):\($0)" } ?? host
-        let path = settings.endpoint.path.isEmpty ? "/" : settings.endpoint.path
-        let request = SignableRequest(
-            method: "POST", host: authority, encodedPath: path,
-            headers: ["Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.\(operation)"])
-        guard let url = URL(string: "\(settings.endpoint.scheme ?? "https")://\(authority)\(path)") else {
-            throw WorkQueueError.configuration(queue: displayName, reason: "the endpoint \(settings.endpoint) is not a URL")
-        }
-        var delay = Duration.milliseconds(200)
-        var lastProblem = "no attempts were made"
-        for attempt in 1...settings.maxAttempts {
-            if attempt > 1 {
-                try await Task.sleep(for: delay * Double.random(in: 0.5...1.5))
-                delay *= 2
-            }
-            let current: AWSCredentials
-            do {
-                current = try await credentials.credentials()
-            } catch {
-                throw WorkQueueError.configuration(queue: displayName, reason: "\(error)")
-            }
-            let signer = SigV4(credentials: current, region: settings.region, service: "sqs")
-            let headers = signer.signedHeaders(for: request, payloadHash: SigV4.sha256Hex(payload), date: Date())
-            let response: TransportResponse
-            do {
-                response = try await transport.send(TransportRequest(method: "POST", url: url, headers: headers, body: payload, timeout: timeout))
-            } catch let error as HTTPTransportError {
-                lastProblem = "\(error)"
-                continue
-            }
-            if (200..<300).contains(response.status) {
-                return (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] ?? [:]
-            }
-            let error = SQSServiceError(response)
-            lastProblem = error.description
-            if !error.isRetryable {
-                throw WorkQueueError.configuration(queue: displayName, reason: error.explanation(accessKeyID: current.accessKeyID))
+        do {
+            return try await client.call(operation, body, timeout: timeout)
+        } catch {
+            switch error {
+            case .unavailable(let reason): throw WorkQueueError.unavailable(queue: displayName, reason: reason)
+            case .credentials(let reason): throw WorkQueueError.configuration(queue: displayName, reason: reason)
+            case .refused(let refusal, let accessKeyID):
+                throw WorkQueueError.configuration(queue: displayName, reason: Self.explanation(refusal, accessKeyID: accessKeyID))
             }
         }
-        throw WorkQueueError.unavailable(queue: displayName, reason: lastProblem)
+    }
+
+    /// The message for a user, with what to check.
+    static func explanation(_ error: AWSServiceError, accessKeyID: String) -> String {
+        switch error.code {
+        case "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue":
+            "no such queue; check the URL given to --queue and AWS_REGION"
+        case "AccessDenied", "AccessDeniedException", "InvalidSecurity":
+            "access is denied to the access key \(accessKeyID); it needs sqs:ReceiveMessage, sqs:DeleteMessage and sqs:ChangeMessageVisibility on the queue"
+        default: error.credentialAdvice(accessKeyID: accessKeyID) ?? error.description
+        }
     }
 }

@@ -19,6 +19,8 @@ public struct InProcessWorker: Service {
         var options = options
         options.watch = true
         options.wake = app.wake
+        // The drain's start, not the shutdown's turn to reach this worker, ends its claiming.
+        options.stop = app.drain.workerStop
         // Uploads here ring the bell; polling only finds other instances' work, so it may be slow.
         options.maxPollInterval = .seconds(10)
         self.pipeline = pipeline
@@ -35,6 +37,9 @@ public struct InProcessWorker: Service {
         } onGracefulShutdown: {
             stop.request()
         }
+        // Stopped by the drain, before the group's shutdown reached this service: wait for that
+        // turn, since a service that ends out of turn fails the group's shutdown.
+        try? await gracefulShutdown()
     }
 
     /// Processes until `stop` is requested (or the task is cancelled).

@@ -23,6 +23,8 @@ public struct WebApp: Sendable {
     let pageCache = PageCache()
     /// Rung after each upload so this instance's worker claims it at once.
     public let wake = WorkSignal()
+    /// Set on SIGTERM: `/health` fails while the other routes drain (see `LameDuckService`).
+    public let drain = DrainState()
     let logger: Logger
     /// Where uploads are written while they arrive (one folder per request, removed after it).
     var temporaryDirectory = FileManager.default.temporaryDirectory
@@ -43,10 +45,12 @@ public struct WebApp: Sendable {
         self.logger = logger
     }
 
-    /// Every route, behind metrics, security headers, compression, error pages, the Host check,
-    /// the cross-site write guard and the token check (in that order from the outside in).
+    /// Every route, behind the drain's `Connection: close`, metrics, security headers,
+    /// compression, error pages, the Host check, the cross-site write guard and the token check
+    /// (in that order from the outside in).
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: DrainingConnectionClose(state: drain))
         router.add(middleware: RequestMetrics(metrics: metrics))
         router.add(middleware: SecurityHeaders(imageOrigins: imageOrigins))
         router.add(middleware: ResponseCompression())
@@ -117,17 +121,22 @@ extension Response {
 }
 
 extension WebApp {
-    /// Serves until SIGTERM or SIGINT, then drains: the server stops accepting, requests in
-    /// flight finish, the worker finishes or releases its tasks; a second signal quits at once.
-    /// `onRunning` hears the URL.
+    /// Serves until SIGTERM or SIGINT, then goes lame duck: `/health` answers 503 at once and the
+    /// worker stops claiming, the other routes keep serving for the drain delay (none after
+    /// SIGINT), then the server stops accepting, requests in flight finish, and the worker
+    /// finishes or releases its tasks; a second signal quits at once. `onRunning` hears the URL.
     public func serve(worker: InProcessWorker?, onRunning: @escaping @Sendable (String) async -> Void) async throws {
-        // A service group shuts its services down one at a time, last first: the worker comes
-        // last, so it stops claiming (and starts its grace period) the moment a signal arrives,
-        // rather than after the server has drained every connection.
+        // A service group shuts its services down one at a time, last first: the lame duck
+        // comes last, so the drain begins (and the worker stops claiming) the moment a signal
+        // arrives; the server stops accepting only once the delay is over.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application(onRunning: onRunning))]
         if let worker { services.append(.init(service: worker)) }
+        services.append(.init(service: LameDuckService(state: drain, delay: settings.drainDelay, logger: logger)))
+        let drain = drain
         do {
-            try await ServiceRunner.run(services, logger: logger)
+            try await ServiceRunner.run(services, logger: logger) { signal in
+                if signal == .interrupt { drain.skipDelay() }
+            }
         } catch let error as WebServerError {
             throw error
         } catch  where "\(error)".contains("bind(") || "\(error)".lowercased().contains("address already in use") {

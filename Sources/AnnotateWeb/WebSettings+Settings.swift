@@ -17,13 +17,15 @@ extension WebSettings {
         public static let noProcess = SettingKey("no-process")
         /// `--allowed-host` / `ANNOTATE_ALLOWED_HOSTS` (repeated flags arrive joined by commas).
         public static let allowedHost = SettingKey("allowed-host", environment: ["ANNOTATE_ALLOWED_HOSTS"])
+        /// `--drain-delay` / `ANNOTATE_DRAIN_DELAY`.
+        public static let drainDelay = SettingKey("drain-delay", environment: ["ANNOTATE_DRAIN_DELAY"])
     }
 }
 
 extension WebSettings {
     /// The keys `serve`'s settings are read from.
     public static let settingKeys: [SettingKey] = [
-        Keys.host, Keys.port, Keys.token, Keys.maxUploadMB, Keys.isPrivate, Keys.noProcess, Keys.allowedHost,
+        Keys.host, Keys.port, Keys.token, Keys.maxUploadMB, Keys.isPrivate, Keys.noProcess, Keys.allowedHost, Keys.drainDelay,
     ]
 
     /// `serve`'s settings from `source`, the defaults where nothing sets them.
@@ -57,6 +59,13 @@ extension WebSettings {
         isPrivate = try source.value(Keys.isPrivate, default: "false", parse: SettingParsers.boolean)
         processUploads = try !source.value(Keys.noProcess, default: "false", parse: SettingParsers.boolean)
         allowedHosts = try source.value(Keys.allowedHost, default: "", parse: Self.hostNames)
+        drainDelay = try source.value(Keys.drainDelay, default: "10s") { text throws(ConfigurationProblem) in
+            guard let duration = Quantity.duration(text), duration <= .seconds(600) else {
+                throw ConfigurationProblem(
+                    "\(text.debugDescription) is not a duration from 0s to 10m; write e.g. 10s (twice the load balancer's health-check interval)")
+            }
+            return duration
+        }
     }
 
     /// Comma-separated host names, or `*`.

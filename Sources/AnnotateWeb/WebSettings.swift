@@ -17,6 +17,9 @@ public struct WebSettings: Sendable {
     /// `--allowed-host` / `ANNOTATE_ALLOWED_HOSTS`: Host names answered besides the loopback ones
     /// (on a loopback `--host`) and the listening addresses; `*` turns the Host check off.
     public var allowedHosts: [String] = []
+    /// `--drain-delay` / `ANNOTATE_DRAIN_DELAY`: after SIGTERM, how long `/health` fails while the
+    /// other routes keep serving, before the server stops accepting (two health-check intervals).
+    public var drainDelay: Duration = .seconds(10)
 
     /// The defaults: loopback, port 8080, no token, processing on.
     public init() {}

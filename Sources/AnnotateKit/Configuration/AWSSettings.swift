@@ -9,6 +9,8 @@ public struct AWSSettings: Sendable {
     public var s3Endpoint: URL?
     /// `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).
     public var sqsEndpoint: URL?
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL` (for `DB_SECRET_ARN`).
+    public var secretsManagerEndpoint: URL?
 
     /// The AWS settings found in `environment`.
     public init(environment: [String: String]) {
@@ -22,5 +24,6 @@ public struct AWSSettings: Sendable {
         }
         s3Endpoint = endpoint("S3")
         sqsEndpoint = endpoint("SQS")
+        secretsManagerEndpoint = endpoint("SECRETS_MANAGER")
     }
 }

@@ -12,6 +12,8 @@ public struct Configuration: Sendable {
     public var home: URL
     /// `--db`: SQLite file or MySQL/MariaDB URL.
     public var database: DatabaseLocation
+    /// `DB_SECRET_ARN`: a Secrets Manager secret with the database's credentials, read at start-up (`DatabaseSecret`).
+    public var databaseSecretARN: String?
     /// `--store`: where originals go.
     public var store: StoreLocation
     /// `--thumbnail-store` (or `THUMBNAIL_BUCKET_NAME`): where thumbnails go; the originals' store by default.
@@ -104,7 +106,8 @@ extension Configuration {
             from: layers, modelVariable: annotator == .openai ? "OPENAI_MODEL" : "GEMINI_MODEL_NAME", modelInURLPath: annotator == .gemini)
         let web = try WebSettings(from: layers)
         return Configuration(
-            home: home, database: database, store: store, thumbnailStore: thumbnailStore, annotator: annotator,
+            home: home, database: database, databaseSecretARN: environment["DB_SECRET_ARN"].flatMap { $0.isEmpty ? nil : $0 }, store: store,
+            thumbnailStore: thumbnailStore, annotator: annotator,
             annotation: annotation,
             thumbnail: thumbnail, limits: limits,
             jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease,

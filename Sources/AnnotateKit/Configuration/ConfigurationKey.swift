@@ -66,6 +66,8 @@ extension SettingKey {
     public static let noProcess = WebSettings.Keys.noProcess
     /// `WebSettings.Keys.allowedHost`, declared with the settings it sets.
     public static let allowedHost = WebSettings.Keys.allowedHost
+    /// `WebSettings.Keys.drainDelay`, declared with the settings it sets.
+    public static let drainDelay = WebSettings.Keys.drainDelay
     /// `IntakeLimits.Keys.maxBytes`, declared with the settings it sets.
     public static let maxBytes = IntakeLimits.Keys.maxBytes
     /// `IntakeLimits.Keys.maxPixels`, declared with the settings it sets.

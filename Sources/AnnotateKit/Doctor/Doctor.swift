@@ -61,7 +61,7 @@ public enum Doctor {
 
     static func database(_ configuration: Configuration, logger: Logger) async -> DoctorCheck {
         do {
-            let store = try Components.openDatabase(configuration, logger: logger)
+            let store = try Components.openDatabase(try await DatabaseSecret.resolve(configuration), logger: logger)
             try await store.ping()
             let summary = try await store.summary()
             return .pass("database", "\(configuration.database): reachable, migrated, \(summary.total) images")
@@ -69,7 +69,7 @@ public enum Doctor {
             return .fail(
                 "database", "\(error)",
                 configuration.database.description.hasPrefix("mysql")
-                    ? "check the server, user, password and database in --db / ANNOTATE_DB / DB_*"
+                    ? "check the server, user, password and database in --db / ANNOTATE_DB / DB_* (or the secret DB_SECRET_ARN names)"
                     : "check that the directory exists and is writable")
         }
     }

@@ -95,7 +95,10 @@ public struct MySQLLocation: Sendable, Equatable, CustomStringConvertible {
             port = value
         }
         guard let database = environment["DB_NAME"], !database.isEmpty else { throw ConfigurationProblem("DB_HOST is set but DB_NAME is not") }
-        guard let user = environment["DB_USER"], !user.isEmpty else { throw ConfigurationProblem("DB_HOST is set but DB_USER is not") }
+        // With DB_SECRET_ARN the user may come from the secret, read at start-up.
+        let fromSecret = !(environment["DB_SECRET_ARN"] ?? "").isEmpty
+        let user = environment["DB_USER"] ?? ""
+        guard !user.isEmpty || fromSecret else { throw ConfigurationProblem("DB_HOST is set but DB_USER is not") }
         return MySQLLocation(host: host, port: port, user: user, password: environment["DB_PASSWORD"].map(Secret.init), database: database)
     }
 

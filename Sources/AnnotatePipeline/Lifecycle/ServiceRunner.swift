@@ -14,7 +14,11 @@ public enum ServiceRunner {
     static let notice = "annotate: stopping: finishing the work in flight (signal again to quit at once)\n"
 
     /// Runs `services` until they end or a signal stops them; rethrows the first service error.
-    public static func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {
+    /// `onFirstSignal` hears which signal began the shutdown, before the services do.
+    public static func run(
+        _ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger,
+        onFirstSignal: @escaping @Sendable (ShutdownSignal) -> Void = { _ in }
+    ) async throws {
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -24,6 +28,7 @@ public enum ServiceRunner {
                     // A second signal means "now": nothing more is recorded, and leases expire.
                     if stopping { _exit(128 + signal.rawValue) }
                     stopping = true
+                    onFirstSignal(signal == .sigint ? .interrupt : .terminate)
                     _ = notice.withCString { write(2, $0, strlen($0)) }
                     await group.triggerGracefulShutdown()
                 }
@@ -32,4 +37,12 @@ public enum ServiceRunner {
             try await group.run()
         }
     }
+}
+
+/// Which signal began a shutdown: SIGTERM (a supervisor, a scale-in) or SIGINT (a terminal).
+public enum ShutdownSignal: Sendable, Equatable {
+    /// SIGTERM.
+    case terminate
+    /// SIGINT (Ctrl-C).
+    case interrupt
 }

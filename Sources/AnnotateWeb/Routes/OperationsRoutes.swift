@@ -6,6 +6,8 @@ import Hummingbird
 extension WebApp {
     func addOperationsRoutes(to router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in
+            // Told to stop: out of the load balancer's rotation first, whatever the parts say.
+            if drain.isDraining { return Response.json(["status": "draining"], status: .serviceUnavailable) }
             async let database = Self.check("database", within: healthTimeout) { try await metadata.ping() }
             async let store = Self.check("store", within: healthTimeout) { try await originals.checkReachable() }
             async let thumbnailStore = Self.check("thumbnail store", within: healthTimeout) { try await thumbnails.checkReachable() }

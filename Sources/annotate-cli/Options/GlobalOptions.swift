@@ -52,7 +52,7 @@ extension GlobalOptions {
     /// Resolves the configuration (adding the subcommand's own flags), bootstraps logging, opens
     /// the backends for `body` and closes them after it, however it ends.
     func withComponents<T>(adding flags: [ConfigurationKey: String] = [:], _ body: (Components) async throws -> T) async throws -> T {
-        let configuration = try configuration(adding: flags)
+        let configuration = try await DatabaseSecret.resolve(try configuration(adding: flags))
         return try await Components.withOpen(configuration, logger: logger(for: configuration), body)
     }
 

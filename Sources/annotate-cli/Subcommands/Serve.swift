@@ -9,7 +9,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the web front: upload form, gallery, image pages, JSON API, /health and /metrics.",
         discussion: """
             Uploads are processed in this process at once (through the same claims as `process`, so \
-            `process --watch` workers elsewhere share the load) unless --no-process. SIGTERM or SIGINT \
+            `process --watch` workers elsewhere share the load) unless --no-process. SIGTERM first goes \
+            lame duck for --drain-delay (SIGINT skips the delay) (/health answers 503 so load balancers take the instance \
+            out, every other route keeps serving, with Connection: close; the worker stops claiming), then \
             drains requests, lets tasks in flight finish within --grace, and releases the rest. \
             Prefer ANNOTATE_TOKEN to --token: command lines are visible to other users of the host.
             """)
@@ -37,6 +39,12 @@ struct Serve: AsyncParsableCommand {
             "A Host name this server answers for besides localhost, 127.0.0.1 and [::1] (repeatable; * for any, behind a proxy that rewrites Host). [env: ANNOTATE_ALLOWED_HOSTS]",
             valueName: "name"))
     var allowedHosts: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "After SIGTERM, how long /health answers 503 while the other routes keep serving, before the server stops accepting; none after SIGINT. [env: ANNOTATE_DRAIN_DELAY; default: 10s]",
+            valueName: "duration"))
+    var drainDelay: String?
 
     @Flag(help: "Web only: leave processing to `process --watch` workers.")
     var noProcess = false
@@ -66,6 +74,7 @@ struct Serve: AsyncParsableCommand {
             flags[.port] = port
             flags[.token] = token
             flags[.maxUploadMB] = maxUploadMb
+            flags[.drainDelay] = drainDelay
             if isPrivate { flags[.isPrivate] = "true" }
             if noProcess { flags[.noProcess] = "true" }
             if !allowedHosts.isEmpty { flags[.allowedHost] = allowedHosts.joined(separator: ",") }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import AnnotateAWS
 @testable import AnnotateCore
 @testable import AnnotateLambda
 @testable import AnnotatePipeline
@@ -109,12 +110,12 @@ import Testing
     }
 
     @Test func sqsErrorsAreSortedIntoSettingsAndOutages() {
-        func error(_ status: Int, _ body: String, headers: [String: String] = [:]) -> SQSServiceError {
-            SQSServiceError(TransportResponse(status: status, headers: headers, body: Data(body.utf8)))
+        func error(_ status: Int, _ body: String, headers: [String: String] = [:]) -> AWSServiceError {
+            AWSServiceError(TransportResponse(status: status, headers: headers, body: Data(body.utf8)))
         }
         let missing = error(400, #"{"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "The specified queue does not exist."}"#)
         #expect(missing.code == "QueueDoesNotExist" && !missing.isRetryable)
-        #expect(missing.explanation(accessKeyID: "AKIA").contains("--queue"))
+        #expect(SQSQueue.explanation(missing, accessKeyID: "AKIA").contains("--queue"))
         let query = error(400, "", headers: ["x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender"])
         #expect(query.code == "AWS.SimpleQueueService.NonExistentQueue")
         #expect(error(400, #"{"__type": "com.amazonaws.sqs#RequestThrottled"}"#).isRetryable)

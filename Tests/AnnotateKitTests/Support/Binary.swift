@@ -49,6 +49,8 @@ struct Binary {
         env["ANNOTATE_HOME"] = home.path
         // The offline annotator unless a test chooses another: the default (gemini) needs a key.
         env["ANNOTATE_ANNOTATOR"] = "metadata"
+        // serve stops at once on SIGTERM unless a test asks for a drain (--drain-delay).
+        env["ANNOTATE_DRAIN_DELAY"] = "0s"
         return env.merging(environment) { _, new in new }
     }
 

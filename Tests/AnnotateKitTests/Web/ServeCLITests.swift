@@ -84,6 +84,43 @@ import Glibc
         #expect(record["thumbnail_status"] as? String == "completed")
     }
 
+    @Test func sigtermGoesLameDuckForTheDrainDelayAndSigintDoesNot() async throws {
+        let binary = Binary(home: try Fixtures.temporaryDirectory("serve-drain"))
+        let (server, url) = try start(binary, ["--drain-delay", "3s"])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        #expect(try HTTP.curl([url.appendingPathComponent("health").absoluteString]).status == 200)
+
+        let signalled = Date()
+        kill(server.process.processIdentifier, SIGTERM)
+        var health = try HTTP.curl([url.appendingPathComponent("health").absoluteString])
+        while health.status == 200 && Date().timeIntervalSince(signalled) < 2 {
+            health = try HTTP.curl([url.appendingPathComponent("health").absoluteString])
+        }
+        // Out of the balancer's rotation at once; every other route still answers, closing its connection.
+        #expect(health.status == 503 && health.text.contains("draining"), "\(health.status) \(health.text)")
+        let gallery = try HTTP.curl([url.appendingPathComponent("gallery").absoluteString])
+        #expect(gallery.status == 200 && gallery.headers["connection"] == "close", "\(gallery.headers)")
+        // An upload during the drain is kept for the other instances; this one's worker has stopped claiming.
+        let photo = Fixtures.samples.appendingPathComponent("fig-bowl.jpg")
+        let upload = try HTTP.curl([
+            "-H", "Accept: application/json", "-F", "files=@\(photo.path);type=image/jpeg", url.appendingPathComponent("upload").absoluteString,
+        ])
+        #expect(upload.status == 200, "\(upload.text)")
+        let result = server.finish()
+        let took = Date().timeIntervalSince(signalled)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(took >= 3 && took < 15, "drained for the delay, then stopped: \(took) s")
+        let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
+        #expect(record["thumbnail_status"] as? String == "pending", "left for another instance: \(record)")
+
+        // At a terminal, Ctrl-C means now: no delay.
+        let (interactive, _) = try start(binary, ["--drain-delay", "60s", "--no-process"])
+        let interrupted = Date()
+        kill(interactive.process.processIdentifier, SIGINT)
+        #expect(interactive.finish().status == 0)
+        #expect(Date().timeIntervalSince(interrupted) < 10)
+    }
+
     @Test func aTakenPortAndAMissingKeyAreClearErrors() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-errors"))
         let (server, url) = try start(binary, ["--no-process"])
@@ -124,6 +161,26 @@ enum HTTP {
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
         return Answer(status: http.statusCode, headers: headers, body: data)
+    }
+
+    /// `curl` with these arguments (it sends exactly the headers it is given); headers are read back lower-cased.
+    static func curl(_ arguments: [String]) throws -> Answer {
+        let directory = try Fixtures.temporaryDirectory("curl")
+        let body = directory.appendingPathComponent("body"), head = directory.appendingPathComponent("head")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-o", body.path, "-D", head.path, "-w", "%{http_code}", "--max-time", "60"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let status = Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+        process.waitUntilExit()
+        var headers: [String: String] = [:]
+        for line in ((try? String(contentsOf: head, encoding: .utf8)) ?? "").split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Answer(status: status, headers: headers, body: (try? Data(contentsOf: body)) ?? Data())
     }
 
     static func get(_ url: URL, headers: [String: String] = [:]) async throws -> Answer {

@@ -82,32 +82,9 @@ import Glibc
 /// The same, as a browser would meet it: a real `serve` on loopback, real HTTP from curl (which
 /// sends exactly the Host, Origin and Sec-Fetch-Site headers it is given).
 @Suite struct ServeSecurityTests {
-    struct Answer {
-        var status: Int
-        var headers: [String: String]
-        var body: Data
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
+    typealias Answer = HTTP.Answer
 
-    /// `curl` with these arguments; headers are read back lower-cased.
-    func curl(_ arguments: [String]) throws -> Answer {
-        let directory = try Fixtures.temporaryDirectory("curl")
-        let body = directory.appendingPathComponent("body"), head = directory.appendingPathComponent("head")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-o", body.path, "-D", head.path, "-w", "%{http_code}", "--max-time", "60"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let status = Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
-        process.waitUntilExit()
-        var headers: [String: String] = [:]
-        for line in ((try? String(contentsOf: head, encoding: .utf8)) ?? "").split(separator: "\r\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return Answer(status: status, headers: headers, body: (try? Data(contentsOf: body)) ?? Data())
-    }
+    func curl(_ arguments: [String]) throws -> Answer { try HTTP.curl(arguments) }
 
     func upload(_ url: URL, _ extra: [String]) throws -> Answer {
         let photo = Fixtures.samples.appendingPathComponent("fig-bowl.jpg")
