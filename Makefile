@@ -5,6 +5,8 @@
 #   make release    release build
 #   make test       deps, build the tests once, run them against real servers it starts and stops (the CI command)
 #   make browser-test  headless Chromium uploads the sample photos through `annotate serve` and checks the pages
+#   make deploy-test  cfn-lint on deploy/cloudformation/*.yaml, then the stacks deployed to moto's server and an
+#                   upload run through the deployed bucket, rule and queue into `annotate process --queue`
 #   make lb-test    three `annotate serve` behind haproxy scale in and out under wrk: not one request may fail
 #   make demo       deps + build + upload, process and export the bundled photos into ./demo-gallery
 #   make lambda-bundle  release build (Swift runtime linked in) written to .build/lambda/ as a Lambda
@@ -42,7 +44,7 @@ DEMO_HOME := $(CURDIR)/.demo-home
 DEMO_GALLERY := $(CURDIR)/demo-gallery
 BIN := .build/debug/annotate
 
-.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install lambda-bundle lambda-bench bench lb-test lint format clean
+.PHONY: all deps test-deps bench-deps browser-deps build release test browser-test demo install lambda-bundle lambda-bench bench deploy-test lb-test lint format clean
 
 all: build
 
@@ -74,6 +76,11 @@ test: test-deps
 
 browser-test: browser-deps build
 	python3 scripts/browser-test.py $(BIN)
+
+deploy-test: test-deps build
+	@scripts/aws-tools.sh cfn-lint
+	cfn-lint deploy/cloudformation/*.yaml
+	scripts/test-services.sh with python3 scripts/deploy-test.py $(BIN)
 
 lb-test: deps build
 	@scripts/install-packages.sh $(LB_APT_PACKAGES)

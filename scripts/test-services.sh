@@ -8,6 +8,8 @@
 #   scripts/test-services.sh stop           stop them
 #   scripts/test-services.sh restart-mariadb | restart-s3 | stop-s3 | start-s3   (the tests use these)
 #   scripts/test-services.sh running        exit 0 when all are running
+#   scripts/test-services.sh with CMD...    run CMD with the servers up and their variables set, stopping
+#                                           afterwards the ones this call started
 #   scripts/test-services.sh env            print the variables the tests read, as shell exports (with
 #                                           the path of AWS's Lambda emulator, fetched once)
 #
@@ -179,5 +181,16 @@ case "${1:-}" in
          "ANNOTATE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT' ANNOTATE_TEST_S3_ACCESS_KEY=AKIATESTKEY" \
          "ANNOTATE_TEST_S3_SECRET_KEY=test-secret-key ANNOTATE_TEST_MOTO_ENDPOINT='http://127.0.0.1:$MOTO_PORT'" \
          "ANNOTATE_TEST_RIE='$("$(dirname "$0")/aws-tools.sh" rie)'" ;;
-  *) echo "usage: $0 start|stop|restart-mariadb|start-s3|stop-s3|restart-s3|running|env" >&2; exit 64 ;;
+  with)
+    shift
+    started=0
+    "$0" running || started=1
+    "$0" start
+    eval "$("$0" env)"
+    status=0
+    "$@" || status=$?
+    [ "$started" -eq 1 ] && "$0" stop
+    exit "$status"
+    ;;
+  *) echo "usage: $0 start|stop|restart-mariadb|start-s3|stop-s3|restart-s3|running|env|with CMD..." >&2; exit 64 ;;
 esac
