@@ -54,7 +54,7 @@ public struct EventProcessor: Sendable {
                 stoppedBy = stopped
             }
         }
-        let records = try await pipeline.metadata.records(after: nil, limit: max(1, ids.count), filter: .ids(ids))
+        let records = ids.isEmpty ? [] : try await pipeline.metadata.records(after: nil, limit: ids.count, filter: .ids(ids))
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let outcomes = intakes.map { $0.outcome(records: byID, tasks: options.tasks) }
         for outcome in outcomes {

@@ -113,7 +113,8 @@ import Testing
         let answer = try await function.invoke(sqsTriggerEvent([TestAWS.objectCreated(bucket: "b", key: "uploads/good.jpg")]))
         #expect(answer.body["batchItemFailures"] as? [[String: String]] == [["itemIdentifier": "m0"]], "\(answer.text)\n\(function.logText)")
         let image = try record(1)
-        #expect(image["annotation_status"] as? String == "pending" && image["thumbnail_status"] as? String == "completed")
+        // Nothing left leased: the thumbnail finished, or was released when the run stopped for the API.
+        #expect(image["annotation_status"] as? String == "pending" && image["thumbnail_status"] as? String != "processing", "\(image)")
     }
 
     @Test func theDeadlineReleasesWhatIsRunningAndReportsIt() async throws {

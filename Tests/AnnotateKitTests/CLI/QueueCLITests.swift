@@ -164,6 +164,23 @@ import Glibc
         #expect(try await TestAWS.messageCount(try #require(deadLetters)) == 1)
     }
 
+    @Test func anUnreachableAnnotationAPIExits69AndTheMessageStaysQueued() async throws {
+        let (bucket, store) = try await TestAWS.freshBucket()
+        let (queue, _) = try await TestAWS.freshQueue()
+        let keys = try await putImages(1, into: store)
+        try await TestAWS.sendMessage(queue, TestAWS.objectCreated(bucket: bucket, key: keys[0]))
+        var binary = try binary(bucket: bucket)
+        binary.environment.merge([
+            "ANNOTATE_ANNOTATOR": "gemini", "GEMINI_API_KEY": "k-123456", "GEMINI_BASE_URL": "http://127.0.0.1:\(unusedLoopbackPort())",
+        ]) { _, new in new }
+        let run = try binary.run(["process", "--json", "--queue", queue, "--queue-wait", "1s"])
+        #expect(run.status == 69 && run.stderr.contains("unreachable"), "\(run.stderr)")
+        #expect(try await TestAWS.messageCount(queue) == 1, "the message waits for the API to come back")
+        // Nothing left leased: the annotation waits, and the thumbnail either finished or was released with it.
+        let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
+        #expect(record["annotation_status"] as? String == "pending" && record["thumbnail_status"] as? String != "processing", "\(record)")
+    }
+
     @Test func aMissingQueueIsASettingAndAnUnreachableOneAnOutage() async throws {
         let (bucket, _) = try await TestAWS.freshBucket()
         let binary = try binary(bucket: bucket)
