@@ -18,7 +18,18 @@ extension AnnotationSettings {
         public static let temperature = SettingKey("temperature")
         /// `--request-timeout`.
         public static let requestTimeout = SettingKey("request-timeout")
+        /// `--service-tier` / `ANNOTATE_SERVICE_TIER`: standard, or flex (half price, slower, sheddable).
+        public static let serviceTier = SettingKey("service-tier", environment: ["ANNOTATE_SERVICE_TIER"])
     }
+}
+
+/// The tier synchronous annotation calls are billed at.
+public enum ServiceTier: String, Sendable, CaseIterable {
+    /// The API's default; nothing is sent.
+    case standard
+    /// Half price, best effort: Gemini's `serviceTier: "flex"`, OpenAI's `service_tier: "flex"`.
+    /// Answers may take minutes, and a busy API may shed the request (a transient failure, retried).
+    case flex
 }
 
 /// What the AI annotators need. Keys are `Secret`s: printing this never shows them.
@@ -33,8 +44,10 @@ public struct AnnotationSettings: Sendable {
     public var ratePerMinute: Double?
     /// `--temperature`, or the API's default.
     public var temperature: Double?
-    /// `--request-timeout`.
+    /// `--request-timeout` (15 minutes by default on the flex tier, whose latency target is 1–15 minutes).
     public var requestTimeout: Duration
+    /// `--service-tier`.
+    public var serviceTier: ServiceTier = .standard
     /// `GEMINI_API_KEY` or `GOOGLE_API_KEY`.
     public var geminiKey: Secret?
     /// `GEMINI_BASE_URL`, else Google's.
@@ -49,6 +62,7 @@ extension AnnotationSettings {
     /// The keys the annotators' settings are read from (keys and endpoints come from the environment).
     public static let settingKeys: [SettingKey] = [
         Keys.model, Keys.prompt, Keys.promptFile, Keys.annotateMaxSide, Keys.rate, Keys.temperature, Keys.requestTimeout,
+        Keys.serviceTier,
     ]
 
     /// The annotators' settings from `source`: the model from `--model`, else `modelVariable`
@@ -110,7 +124,13 @@ extension AnnotationSettings {
             }
             return t
         }
-        let timeout = try source.value(Keys.requestTimeout, default: "60s") { text throws(ConfigurationProblem) in
+        let tier = try source.value(Keys.serviceTier, default: ServiceTier.standard.rawValue) { text throws(ConfigurationProblem) in
+            guard let tier = ServiceTier(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a service tier; write standard or flex")
+            }
+            return tier
+        }
+        let timeout = try source.value(Keys.requestTimeout, default: tier == .flex ? "15m" : "60s") { text throws(ConfigurationProblem) in
             guard let duration = Quantity.duration(text), duration >= .milliseconds(100) else {
                 throw ConfigurationProblem("\(text.debugDescription) is not a duration; write e.g. 30s or 2m")
             }
@@ -134,6 +154,7 @@ extension AnnotationSettings {
         self.ratePerMinute = rate
         self.temperature = temperature
         self.requestTimeout = timeout
+        self.serviceTier = tier
         geminiKey = secret(["GEMINI_API_KEY", "GOOGLE_API_KEY"])
         geminiBaseURL = try endpoint("GEMINI_BASE_URL", default: GeminiAnnotator.defaultBaseURL)
         openAIKey = secret(["OPENAI_API_KEY"])

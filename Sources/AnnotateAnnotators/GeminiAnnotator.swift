@@ -63,7 +63,8 @@ public struct GeminiAnnotator: RemoteAnnotator {
             ],
             generationConfig: .init(
                 responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
-                temperature: common.temperature))
+                temperature: common.temperature),
+            serviceTier: common.serviceTier == .flex ? "flex" : nil)
         let request = TransportRequest(
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],

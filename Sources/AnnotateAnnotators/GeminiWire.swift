@@ -38,6 +38,8 @@ enum GeminiWire {
         }
         let contents: [Content]
         let generationConfig: GenerationConfig
+        /// `"flex"` on the flex tier, at the top level of the body; absent otherwise.
+        var serviceTier: String? = nil
 
         /// The answer's shape: `{"caption": string, "tags": [string]}`.
         static let answerSchema = Schema(

@@ -52,6 +52,8 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         let messages: [Message]
         let response_format: ResponseFormat
         let temperature: Double?
+        /// `"flex"` on the flex tier; absent otherwise.
+        var service_tier: String? = nil
     }
 
     struct Response: Decodable {
@@ -86,7 +88,8 @@ public struct OpenAIAnnotator: RemoteAnnotator {
                         .init(type: "image_url", image_url: .init(url: "data:\(upload.mimeType);base64,\(upload.data.base64EncodedString())")),
                     ])
             ],
-            response_format: .init(type: "json_object"), temperature: common.temperature)
+            response_format: .init(type: "json_object"), temperature: common.temperature,
+            service_tier: common.serviceTier == .flex ? "flex" : nil)
         var headers = ["Content-Type": "application/json"]
         if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
         let request = TransportRequest(

@@ -14,6 +14,8 @@ public struct RemoteAnnotatorSettings: Sendable {
     public var timeout: Duration
     /// Long side of the JPEG preview sent instead of the original.
     public var previewSide: Int
+    /// The tier requests ask to be billed at (`--service-tier`).
+    public var serviceTier: ServiceTier = .standard
 
     /// The settings both remote annotators share.
     public init(model: String, prompt: String, temperature: Double?, timeout: Duration, previewSide: Int) {

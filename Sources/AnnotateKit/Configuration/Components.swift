@@ -146,9 +146,11 @@ public struct Components: Sendable {
     public func annotator() throws -> any Annotator {
         let settings = configuration.annotation
         func common(model: String) -> RemoteAnnotatorSettings {
-            RemoteAnnotatorSettings(
+            var common = RemoteAnnotatorSettings(
                 model: model, prompt: settings.prompt, temperature: settings.temperature,
                 timeout: settings.requestTimeout, previewSide: settings.previewSide)
+            common.serviceTier = settings.serviceTier
+            return common
         }
         var pacer: RequestPacer? { settings.ratePerMinute.map { RequestPacer(perMinute: $0) } }
         var transport: NIOHTTPTransport {

@@ -94,4 +94,6 @@ extension SettingKey {
     public static let temperature = AnnotationSettings.Keys.temperature
     /// `AnnotationSettings.Keys.requestTimeout`, declared with the settings it sets.
     public static let requestTimeout = AnnotationSettings.Keys.requestTimeout
+    /// `AnnotationSettings.Keys.serviceTier`, declared with the settings it sets.
+    public static let serviceTier = AnnotationSettings.Keys.serviceTier
 }

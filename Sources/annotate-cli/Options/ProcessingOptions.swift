@@ -28,8 +28,14 @@ struct ProcessingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Sampling temperature sent to the model (0-2); not sent unless set.", valueName: "t"))
     var temperature: String?
 
-    @Option(help: ArgumentHelp("How long to wait for one annotation response. [default: 60s]", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long to wait for one annotation response. [default: 60s; 15m with --service-tier flex]", valueName: "duration"))
     var requestTimeout: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "standard, or flex: half price on Gemini (serviceTier) and OpenAI (service_tier), slower and sheddable; a shed request is retried. [env: ANNOTATE_SERVICE_TIER; default: standard]",
+            valueName: "tier"))
+    var serviceTier: String?
 
     @Option(help: ArgumentHelp("Box the thumbnail fits in. [env: TARGET_WIDTH, TARGET_HEIGHT; default: 128x128]", valueName: "WxH"))
     var thumbnailSize: String?
@@ -59,6 +65,7 @@ struct ProcessingOptions: ParsableArguments {
         values[.rate] = rate
         values[.temperature] = temperature
         values[.requestTimeout] = requestTimeout
+        values[.serviceTier] = serviceTier
         values[.thumbnailSize] = thumbnailSize
         values[.thumbnailFormat] = thumbnailFormat
         values[.crop] = crop

@@ -101,5 +101,11 @@ import Testing
         #expect(fake.violations.isEmpty && fake.longSides == [640])
         let record = try #require(try binary.run(["status", "--json", "1"]).json().first)
         #expect(record["annotation"] as? String == "A local caption." && record["model"] as? String == "llava-test" && record["tokens"] as? Int == 90)
+        // The flex tier is asked for as OpenAI names it; the standard tier sends nothing.
+        #expect(fake.serviceTiers == [nil])
+        let flex = try binary.run([
+            "upload", "--process", "--annotator", "openai", "--service-tier", "flex", Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path,
+        ])
+        #expect(flex.status == 0 && fake.serviceTiers == [nil, "flex"], "\(flex.stderr)")
     }
 }

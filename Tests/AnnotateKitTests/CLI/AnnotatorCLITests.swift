@@ -83,6 +83,26 @@ import Testing
         #expect(annotation["pending"] == 2 && annotation["failed"] == 0 && annotation["processing"] == 0)
     }
 
+    @Test func theFlexTierIsAskedForAndAShedRequestIsRetried() throws {
+        // The first flex request is shed (503 UNAVAILABLE, as a busy flex tier answers); the retry succeeds.
+        let fake = try FakeGemini(script: [.unavailable])
+        let binary = gemini(fake)
+        #expect(try binary.run(["upload", samples[0]]).status == 0)
+        let flex = try binary.run(["process", "--service-tier", "flex", "--json"])
+        #expect(flex.status == 0, "\(flex.stderr)")
+        #expect(try flex.json().filter { $0["task"] as? String == "annotation" }.first?["status"] as? String == "completed")
+        #expect(fake.violations.isEmpty, "\(fake.violations)")
+        #expect(fake.observed.map(\.serviceTier) == ["flex", "flex"], "sent at the top level of both attempts")
+        // The standard tier sends nothing; the environment sets it as well as the flag.
+        #expect(try binary.run(["upload", samples[1]]).status == 0)
+        #expect(try binary.run(["process"]).status == 0)
+        #expect(fake.observed.last?.serviceTier == nil)
+        var byEnvironment = binary
+        byEnvironment.environment["ANNOTATE_SERVICE_TIER"] = "turbo"
+        let refused = try byEnvironment.run(["process"])
+        #expect(refused.status == 78 && refused.stderr.contains("standard or flex"), "\(refused.stderr)")
+    }
+
     @Test func theKeyNeverAppearsEvenInAVerboseFailingRun() throws {
         let fake = try FakeGemini(script: [.badRequest])
         defer { fake.stop() }

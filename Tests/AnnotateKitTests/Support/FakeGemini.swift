@@ -25,6 +25,8 @@ final class FakeGemini: @unchecked Sendable {
         var longSide: Int
         var bodyBytes: Int
         var prompt: String
+        /// The top-level `serviceTier`, when sent.
+        var serviceTier: String? = nil
     }
 
     let key: String
@@ -54,6 +56,10 @@ final class FakeGemini: @unchecked Sendable {
     private func reject(_ status: Int, _ message: String, _ canonical: String, extra: [[String: Any]] = []) -> LoopbackHTTPServer.Response {
         lock.withLock { violations.append(message) }
         return .json(status, ["error": ["code": status, "message": message, "status": canonical, "details": extra]])
+    }
+
+    private func generationConfigHasTier(_ config: [String: Any]?) -> Bool {
+        config?["serviceTier"] != nil || config?["service_tier"] != nil
     }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
@@ -105,8 +111,12 @@ final class FakeGemini: @unchecked Sendable {
         else {
             return reject(400, "a text prompt and JSON structured output are required", "INVALID_ARGUMENT")
         }
+        // The flex tier is asked for at the top level; a misplaced or unknown tier would be refused.
+        if generationConfigHasTier(config) { return reject(400, "Unknown name \"serviceTier\" at 'generation_config'", "INVALID_ARGUMENT") }
+        let tier = body["serviceTier"] as? String
+        if let tier, !["flex", "standard"].contains(tier) { return reject(400, "Invalid value at 'service_tier' (\(tier))", "INVALID_ARGUMENT") }
         let behavior: Behavior = lock.withLock {
-            observed.append(Observed(path: request.path, longSide: longSide, bodyBytes: request.body.count, prompt: prompt))
+            observed.append(Observed(path: request.path, longSide: longSide, bodyBytes: request.body.count, prompt: prompt, serviceTier: tier))
             return script.isEmpty ? .success(caption: "A test caption.", tags: ["test"], tokens: 300) : script.removeFirst()
         }
         return answer(behavior)

@@ -21,6 +21,8 @@ final class FakeOpenAI: @unchecked Sendable {
     private let lock = NSLock()
     private var script: [Behavior]
     private(set) var longSides: [Int] = []
+    /// The `service_tier` each request asked for (nil: none sent).
+    private(set) var serviceTiers: [String?] = []
     private(set) var violations: [String] = []
     private var server: LoopbackHTTPServer!
     var baseURL: String { server.baseURL + "/v1" }
@@ -61,8 +63,11 @@ final class FakeOpenAI: @unchecked Sendable {
         }
         let longSide = max(header.width, header.height)
         guard longSide <= maxSide else { return reject(400, "image long side \(longSide) exceeds \(maxSide)") }
+        let tier = body["service_tier"] as? String
+        if let tier, !["auto", "default", "flex", "scale", "priority"].contains(tier) { return reject(400, "Invalid service_tier \(tier)") }
         let behavior: Behavior = lock.withLock {
             longSides.append(longSide)
+            serviceTiers.append(tier)
             return script.isEmpty ? .success(content: #"{"caption": "A local caption", "tags": ["local"]}"#, tokens: 90) : script.removeFirst()
         }
         func completion(_ content: String?, _ finish: String, _ tokens: Int) -> LoopbackHTTPServer.Response {
