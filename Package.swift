@@ -140,9 +140,7 @@ let package = Package(
         .target(
             name: "AnnotateLambda",
             dependencies: [
-                "AnnotateCore", "AnnotatePipeline",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "AnnotateCore", "AnnotatePipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["README.md"]
         ),

@@ -1,7 +1,6 @@
 import AnnotateCore
 import AnnotatePipeline
 import Foundation
-import Logging
 
 /// What one invocation means: its deliveries go through the `EventProcessor` with a stop set
 /// by the `DeadlinePlan`, and the outcomes become the answer — for an SQS batch the messages to
@@ -19,14 +18,12 @@ public struct LambdaHandler: Sendable {
 
     let processor: EventProcessor
     let options: PipelineOptions
-    let logger: Logger
 
     /// A handler running `processor` with `options` (tasks, jobs, lease); each invocation gets
-    /// its own worker name and stop.
-    public init(processor: EventProcessor, options: PipelineOptions, logger: Logger) {
+    /// its own worker name and stop. (The processor logs what each message came to.)
+    public init(processor: EventProcessor, options: PipelineOptions) {
         self.processor = processor
         self.options = options
-        self.logger = logger
     }
 
     /// Handles `invocation`; never throws (every failure is an answer).

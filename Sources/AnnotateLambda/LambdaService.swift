@@ -1,6 +1,5 @@
 import AnnotateCore
 import Foundation
-import Logging
 import ServiceLifecycle
 
 /// The invocation loop as a service in the one lifecycle: next → handle → response or error,

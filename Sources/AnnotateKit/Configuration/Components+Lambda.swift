@@ -17,7 +17,7 @@ extension Components {
     public func lambdaHandler() throws -> LambdaHandler {
         let options = pipelineOptions()
         let pipeline = try pipeline(tasks: options.tasks)
-        return LambdaHandler(processor: try eventProcessor(pipeline: pipeline), options: options, logger: logger)
+        return LambdaHandler(processor: try eventProcessor(pipeline: pipeline), options: options)
     }
 
     /// Checks what every invocation needs before the first one: the stores answer and the

@@ -48,6 +48,8 @@ public final class QueueWorker: Service {
     private let logger: Logger
     private let outcome = Mutex<(summary: Summary, stoppedBy: ServiceStopped?)>((Summary(), nil))
     private let inFlight = Mutex<[String: QueueMessage]>([:])
+    /// Set by a graceful shutdown (SIGTERM/SIGINT), not by an outage stopping the batches.
+    private let shuttingDown = Mutex(false)
 
     /// A worker taking messages from `queue` into `processor`, running with `options` (tasks,
     /// jobs, grace), calling `report` as each task ends.
@@ -78,6 +80,7 @@ public final class QueueWorker: Service {
                 try await consume(until: stop)
             }
         } onGracefulShutdown: {
+            self.shuttingDown.withLock { $0 = true }
             stop.request()
         }
     }
@@ -161,10 +164,10 @@ public final class QueueWorker: Service {
         for id in notDeleted {
             logger.warning("could not delete a finished message; it will come back and be found done", metadata: ["message": "\(id)"])
         }
-        let stopping = options.stop?.isRequested ?? false
+        let stopping = shuttingDown.withLock { $0 }
         for message in undone {
-            // Stopping, what was released goes to another worker at once; otherwise it comes back
-            // after a backoff that grows with each delivery.
+            // Shutting down, what was released goes to another worker at once; otherwise (an
+            // outage included) it comes back after a backoff that grows with each delivery.
             let wait = stopping ? .zero : settings.redelivery.delay(afterAttempt: message.receiveCount)
             _ = try? await queue.setVisibility([message], to: wait)
         }

@@ -192,6 +192,8 @@ extension Process {
         let summary = worker.summary
         await runner.print(summary.run, messages: summary)
         if let stopped = worker.stoppedBy { throw stopped }
+        // As for any batch run: cut short by a signal, it did not do everything asked (its messages are back in the queue).
+        if summary.run.stopped && !watch { throw ExitCode(130) }
         if !watch && (summary.run.failedCount > 0 || summary.refused > 0) { throw ExitCode(.itemsFailed) }
     }
 }
