@@ -79,6 +79,22 @@ public struct EventProcessor: Sendable {
         }
     }
 
+    /// What became of one object an event names, as `upload` reports a file: registered (or
+    /// found: `duplicate`), `rejected` with the reason (another bucket, outside the prefix, not
+    /// an image…), or `skipped` when it is not an original (outside `uploads/`). Throws only
+    /// when the originals store or the database cannot be reached. `process --event` prints these.
+    public func register(_ object: CreatedObject) async throws -> UploadResult {
+        let name = "s3://\(object.bucket)/\(object.key)"
+        do {
+            switch try location.placement(of: object) {
+            case .original(let key): return try await uploader.register(key)
+            case .outsideUploads: return UploadResult(file: name, status: .skipped, id: nil, reason: "not under uploads/, so not an original")
+            }
+        } catch let error as S3Event.EventError {
+            return UploadResult(file: name, status: .rejected, id: nil, reason: "\(error)")
+        }
+    }
+
     private func register(_ delivery: Delivery) async throws -> DeliveryIntake {
         var intake = DeliveryIntake(id: delivery.id)
         let objects: [CreatedObject]
@@ -91,24 +107,11 @@ public struct EventProcessor: Sendable {
             return intake
         }
         for object in objects {
-            let name = "s3://\(object.bucket)/\(object.key)"
-            let key: ObjectKey
-            do {
-                switch try location.placement(of: object) {
-                case .original(let original): key = original
-                case .outsideUploads(let other):
-                    intake.ignored.append("\(other) is not under uploads/")
-                    continue
-                }
-            } catch {
-                intake.refused.append("\(name): \(error)")
-                continue
-            }
-            let result = try await uploader.register(key)
-            if let id = result.id {
-                intake.imageIDs.append(id)
-            } else {
-                intake.refused.append("\(name): \(result.reason ?? "refused")")
+            let result = try await register(object)
+            switch result.status {
+            case .uploaded, .duplicate: if let id = result.id { intake.imageIDs.append(id) }
+            case .skipped: intake.ignored.append("\(result.file): \(result.reason ?? "not an original")")
+            case .rejected: intake.refused.append("\(result.file): \(result.reason ?? "refused")")
             }
         }
         return intake

@@ -116,7 +116,7 @@ struct Process: AsyncParsableCommand {
                 var unknown: [Int64] = []
                 var eventFailed = false
                 if let event {
-                    let (eventIDs, failures) = try await register(event: event, components: components, output: output)
+                    let (eventIDs, failures) = try await register(event: event, components: components, pipeline: pipeline, output: output)
                     options.ids = eventIDs
                     eventFailed = failures
                 } else if !ids.isEmpty {
@@ -143,32 +143,18 @@ struct Process: AsyncParsableCommand {
 extension Process {
     /// Reads the event, registers each created object that has no record yet, and returns the
     /// ids to process (an event delivered twice finds its records, whose tasks are done).
-    func register(event: String, components: Components, output: Output) async throws -> (ids: [Int64], failed: Bool) {
+    func register(event: String, components: Components, pipeline: Pipeline, output: Output) async throws -> (ids: [Int64], failed: Bool) {
         let data: Data
         do {
             data = event == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: event))
         } catch {
             throw ValidationError("cannot read the event file \(event): \(error.localizedDescription)")
         }
-        let uploader = try components.uploader()
+        let processor = try components.eventProcessor(pipeline: pipeline)
         var ids: [Int64] = []
         var failed = false
         for object in try S3Event.createdObjects(in: data) {
-            let result: UploadResult
-            do {
-                switch try components.originalsLocation.placement(of: object) {
-                case .original(let key): result = try await uploader.register(key)
-                case .outsideUploads(let key):
-                    result = UploadResult(
-                        file: "s3://\(object.bucket)/\(key)", status: .skipped, id: nil, reason: "not under uploads/, so not an original")
-                }
-            } catch let error as ObjectStoreError {
-                // An object key the store cannot hold is this object's problem; an outage stops the run.
-                guard error.exitStatus != .unavailable else { throw error }
-                result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
-            } catch let error as S3Event.EventError {
-                result = UploadResult(file: "s3://\(object.bucket)/\(object.key)", status: .rejected, id: nil, reason: "\(error)")
-            }
+            let result = try await processor.register(object)
             await Upload.print(result, to: output)
             if let id = result.id { ids.append(id) } else if result.status != .skipped { failed = true }
         }
