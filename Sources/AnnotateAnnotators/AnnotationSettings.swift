@@ -23,15 +23,6 @@ extension AnnotationSettings {
     }
 }
 
-/// The tier synchronous annotation calls are billed at.
-public enum ServiceTier: String, Sendable, CaseIterable {
-    /// The API's default; nothing is sent.
-    case standard
-    /// Half price, best effort: Gemini's `serviceTier: "flex"`, OpenAI's `service_tier: "flex"`.
-    /// Answers may take minutes, and a busy API may shed the request (a transient failure, retried).
-    case flex
-}
-
 /// What the AI annotators need. Keys are `Secret`s: printing this never shows them.
 public struct AnnotationSettings: Sendable {
     /// `--model`, else `GEMINI_MODEL_NAME` (gemini) or `OPENAI_MODEL` (openai), else the file; nil when unset.
@@ -125,8 +116,8 @@ extension AnnotationSettings {
             return t
         }
         let tier = try source.value(Keys.serviceTier, default: ServiceTier.standard.rawValue) { text throws(ConfigurationProblem) in
-            guard let tier = ServiceTier(rawValue: text.lowercased()) else {
-                throw ConfigurationProblem("\(text.debugDescription) is not a service tier; write standard or flex")
+            guard let tier = ServiceTier(rawValue: text.lowercased()), tier != .batch else {
+                throw ConfigurationProblem("\(text.debugDescription) is not a tier for synchronous calls; write standard or flex")
             }
             return tier
         }

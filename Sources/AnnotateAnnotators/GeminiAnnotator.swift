@@ -38,6 +38,9 @@ public struct GeminiAnnotator: RemoteAnnotator {
         exchange = RemoteExchange(service: "the Gemini API", transport: transport, pacer: pacer, logger: logger)
     }
 
+    /// The model family's documented image rule.
+    var imageTokenRule: ImageTokenRule { .gemini(model: model) }
+
     /// `…/v1beta/models/{model}:generateContent`.
     var endpoint: URL { Self.modelURL(baseURL: settings.baseURL, model: model, method: "generateContent") }
 
@@ -95,9 +98,11 @@ public struct GeminiAnnotator: RemoteAnnotator {
             throw .permanent("Gemini declined to answer (finishReason \(reason))\(candidate.finishMessage.map { ": \($0)" } ?? "")")
         }
         let parsed = try AnnotationAnswer.parse(text)
+        let usage = answer.usageMetadata
         return Annotation(
             caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
-            tokens: answer.usageMetadata?.totalTokenCount)
+            tokens: usage?.totalTokenCount, inputTokens: usage?.promptTokenCount, outputTokens: usage?.outputTokens,
+            serviceTier: common.serviceTier)
     }
 
     /// Sorts an HTTP error by what to do: retry (429 per minute, 5xx), stop (daily quota), fail (the rest).

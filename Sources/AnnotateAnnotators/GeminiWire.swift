@@ -65,6 +65,14 @@ enum GeminiWire {
             let candidatesTokenCount: Int?
             let thoughtsTokenCount: Int?
             let totalTokenCount: Int?
+
+            /// Billed as output: the answer and the thinking (everything but the prompt, when the
+            /// total is given, so tool and other counts are not missed).
+            var outputTokens: Int? {
+                if let totalTokenCount, let promptTokenCount { return max(totalTokenCount - promptTokenCount, 0) }
+                guard candidatesTokenCount != nil || thoughtsTokenCount != nil else { return nil }
+                return (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0)
+            }
         }
         let candidates: [Candidate]?
         let promptFeedback: PromptFeedback?

@@ -29,6 +29,8 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     let settings: Settings
     let exchange: RemoteExchange
     var common: RemoteAnnotatorSettings { settings.common }
+    /// OpenAI's own rule; other compatible servers count their own way.
+    let imageTokenRule = ImageTokenRule.openAITiles
 
     /// An annotator sending through `transport`, paced by `pacer` when `--rate` is set.
     public init(settings: Settings, transport: any HTTPTransport, pacer: RequestPacer?, logger: Logger) {
@@ -62,7 +64,13 @@ public struct OpenAIAnnotator: RemoteAnnotator {
             let message: Message?
             let finish_reason: String?
         }
-        struct Usage: Decodable { let total_tokens: Int? }
+        struct Usage: Decodable {
+            let prompt_tokens: Int?
+            let completion_tokens: Int?
+            let total_tokens: Int?
+        }
+        /// The tier the server says it billed (`"flex"`, `"default"`…), when it says.
+        let service_tier: String?
         let choices: [Choice]?
         let usage: Usage?
     }
@@ -98,6 +106,16 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
     }
 
+    /// The tier to record: the one the answer echoes (OpenAI may serve a flex request at
+    /// another tier), else the one asked for.
+    static func billedTier(_ echoed: String?, asked: ServiceTier) -> ServiceTier {
+        switch echoed {
+        case "flex": .flex
+        case nil: asked
+        default: .standard
+        }
+    }
+
     func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
         guard response.status == 200 else {
             let message =
@@ -124,8 +142,10 @@ public struct OpenAIAnnotator: RemoteAnnotator {
             break
         }
         let parsed = try AnnotationAnswer.parse(text)
+        let usage = answer.usage
         return Annotation(
             caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
-            tokens: answer.usage?.total_tokens)
+            tokens: usage?.total_tokens, inputTokens: usage?.prompt_tokens, outputTokens: usage?.completion_tokens,
+            serviceTier: Self.billedTier(answer.service_tier, asked: common.serviceTier))
     }
 }

@@ -30,6 +30,8 @@ public struct RemoteAnnotatorSettings: Sendable {
 /// An annotator behind an HTTP API. Each client keeps only its wire format; provenance comes from here.
 protocol RemoteAnnotator: Annotator {
     var common: RemoteAnnotatorSettings { get }
+    /// How the API counts an image's tokens.
+    var imageTokenRule: ImageTokenRule { get }
 }
 
 extension RemoteAnnotator {
@@ -39,6 +41,12 @@ extension RemoteAnnotator {
     public var promptHash: String? { AnnotationPrompt.hash(common.prompt) }
     /// The preview's long side.
     public var previewSide: Int? { common.previewSide }
+
+    /// The preview's tokens by the API's rule, plus the prompt's.
+    public func estimatedInputTokens(width: Int, height: Int) -> Int? {
+        let preview = ImageTokenRule.preview(width: width, height: height, side: common.previewSide)
+        return imageTokenRule.tokens(width: preview.width, height: preview.height) + ImageTokenRule.promptTokens(common.prompt)
+    }
 }
 
 extension AnnotationInput {

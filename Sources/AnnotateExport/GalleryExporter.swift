@@ -21,11 +21,14 @@ public struct GalleryExporter: Sendable {
     let originals: any ObjectStore
     let thumbnails: any ObjectStore
     let logger: Logger
+    /// What `gallery.json`'s `cost_usd` is reckoned at.
+    let prices: PriceTable
     /// Cards per index page.
     var pageSize = 60
 
     /// An exporter reading records from `metadata` and images from the stores.
-    public init(metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore, logger: Logger) {
+    public init(metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore, prices: PriceTable, logger: Logger) {
+        self.prices = prices
         self.metadata = metadata
         self.originals = originals
         self.thumbnails = thumbnails
@@ -77,7 +80,9 @@ public struct GalleryExporter: Sendable {
         case .json:
             main = directory.appendingPathComponent("gallery.json")
             let document = GalleryJSON(
-                images: records.map { ExportedRecord(record: $0, thumbnailFile: files[$0.id]?.thumbnail, originalFile: files[$0.id]?.original) })
+                images: records.map {
+                    ExportedRecord(record: $0, prices: prices, thumbnailFile: files[$0.id]?.thumbnail, originalFile: files[$0.id]?.original)
+                })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(document).write(to: main, options: .atomic)
@@ -181,13 +186,14 @@ private struct GalleryJSON: Encodable {
 
 private struct ExportedRecord: Encodable {
     let record: ImageRecord
+    let prices: PriceTable
     let thumbnailFile: String?
     let originalFile: String?
 
     enum Keys: String, CodingKey { case thumbnail_file, original_file }
 
     func encode(to encoder: any Encoder) throws {
-        try RecordJSON(record).encode(to: encoder)
+        try RecordJSON(record, prices: prices).encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(thumbnailFile, forKey: .thumbnail_file)
         try c.encode(originalFile, forKey: .original_file)

@@ -12,6 +12,9 @@ public struct MetadataAnnotator: Annotator {
     /// Measures the original itself, not a preview.
     public let previewSide: Int? = nil
 
+    /// Nothing: it runs here and bills nothing.
+    public func estimatedInputTokens(width: Int, height: Int) -> Int? { nil }
+
     /// Side of the rendition that colours are measured on: enough for stable shares, cheap to decode.
     private static let sampleSide = 64
     private static let exifFields = ["exif-ifd0-Make", "exif-ifd0-Model", "exif-ifd2-DateTimeOriginal", "exif-ifd0-DateTime"]

@@ -16,7 +16,8 @@ enum Schema {
     static let recordColumns = """
         id, filename, sha256, content_type, size_bytes, width, height, s3_key_original, s3_key_thumbnail,
         annotation, tags, model, prompt_hash, tokens, annotation_status, annotation_error, annotation_error_class,
-        annotation_attempts, thumbnail_status, thumbnail_error, thumbnail_error_class, thumbnail_attempts, uploaded_at, updated_at
+        annotation_attempts, thumbnail_status, thumbnail_error, thumbnail_error_class, thumbnail_attempts, uploaded_at, updated_at,
+        input_tokens, output_tokens, service_tier
         """
 
     /// The latest failures, newest first: each task's failed rows come from its (status,
@@ -31,4 +32,16 @@ enum Schema {
         ORDER BY updated_at DESC, id DESC LIMIT ?
         """
 
+    /// The usage ledger, summed over its shards.
+    static let usageQuery = """
+        SELECT model, service_tier, SUM(annotations), SUM(input_tokens), SUM(output_tokens), SUM(tokens)
+        FROM image_usage GROUP BY model, service_tier ORDER BY model, service_tier
+        """
+
+    /// The ledger's seed from the records already annotated: they were billed at the standard
+    /// tier (flex came with the ledger), without the input/output split.
+    static let usageSeed = """
+        SELECT COALESCE(model, ''), 'standard', 0, COUNT(*), 0, 0, SUM(tokens) FROM images
+        WHERE annotation_status = 'completed' AND tokens IS NOT NULL GROUP BY COALESCE(model, '')
+        """
 }

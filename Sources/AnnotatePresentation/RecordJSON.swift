@@ -6,14 +6,20 @@ import Foundation
 public struct RecordJSON: Encodable, Sendable {
     /// The record shown.
     public let record: ImageRecord
+    /// The prices its `cost_usd` is reckoned at.
+    public let prices: PriceTable
 
-    /// The JSON of `record`.
-    public init(_ record: ImageRecord) { self.record = record }
+    /// The JSON of `record`, its annotation priced with `prices`.
+    public init(_ record: ImageRecord, prices: PriceTable) {
+        self.record = record
+        self.prices = prices
+    }
 
     enum Keys: String, CodingKey {
         case id, filename, sha256, content_type, size, width, height, annotation, tags, model
         case annotation_status, annotation_error, annotation_error_class, thumbnail_status, thumbnail_error, thumbnail_error_class
-        case s3_key_original, s3_key_thumbnail, attempts, tokens, uploaded_at, updated_at
+        case s3_key_original, s3_key_thumbnail, attempts, tokens, input_tokens, output_tokens, service_tier, cost_usd
+        case uploaded_at, updated_at
     }
 
     /// The contract's record shape.
@@ -39,6 +45,10 @@ public struct RecordJSON: Encodable, Sendable {
         try c.encode(record.thumbnailKey, forKey: .s3_key_thumbnail)
         try c.encode(["annotation": record.annotationAttempts, "thumbnail": record.thumbnailAttempts], forKey: .attempts)
         try c.encode(record.tokens, forKey: .tokens)
+        try c.encode(record.inputTokens, forKey: .input_tokens)
+        try c.encode(record.outputTokens, forKey: .output_tokens)
+        try c.encode(record.serviceTier, forKey: .service_tier)
+        try c.encode(prices.cost(of: record).map(Dollars.rounded), forKey: .cost_usd)
         try c.encode(Timestamp.iso8601(record.uploadedAt), forKey: .uploaded_at)
         try c.encode(Timestamp.iso8601(record.updatedAt), forKey: .updated_at)
     }
@@ -61,14 +71,33 @@ public struct SummaryJSON: Encodable, Sendable {
     public let summary: StatusSummary
     /// The latest failures, newest first.
     public let failures: [ImageRecord]
+    /// What the recorded annotations cost.
+    public let cost: CostReport
 
-    /// The JSON of `summary` and `failures`.
-    public init(summary: StatusSummary, failures: [ImageRecord]) {
+    /// The JSON of `summary`, `failures` and `cost`.
+    public init(summary: StatusSummary, failures: [ImageRecord], cost: CostReport) {
         self.summary = summary
         self.failures = failures
+        self.cost = cost
     }
 
-    enum Keys: String, CodingKey { case total, annotation, thumbnail, tokens, failures }
+    enum Keys: String, CodingKey { case total, annotation, thumbnail, tokens, cost_usd, cost_by_model, failures }
+
+    /// `{"model", "service_tier", "annotations", "input_tokens", "output_tokens", "tokens", "cost_usd"}`.
+    struct CostLine: Encodable {
+        let line: CostReport.Line
+        enum CodingKeys: String, CodingKey { case model, service_tier, annotations, input_tokens, output_tokens, tokens, cost_usd }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(line.usage.model, forKey: .model)
+            try c.encode(line.usage.tier, forKey: .service_tier)
+            try c.encode(line.usage.annotations, forKey: .annotations)
+            try c.encode(line.usage.inputTokens, forKey: .input_tokens)
+            try c.encode(line.usage.outputTokens, forKey: .output_tokens)
+            try c.encode(line.usage.tokens, forKey: .tokens)
+            try c.encode(line.costUSD.map(Dollars.rounded), forKey: .cost_usd)
+        }
+    }
 
     struct Failure: Encodable {
         let id: Int64
@@ -94,6 +123,8 @@ public struct SummaryJSON: Encodable, Sendable {
         try c.encode(Self.counts(summary.annotation), forKey: .annotation)
         try c.encode(Self.counts(summary.thumbnail), forKey: .thumbnail)
         try c.encode(summary.tokens, forKey: .tokens)
+        try c.encode(Dollars.rounded(cost.totalUSD), forKey: .cost_usd)
+        try c.encode(cost.lines.map(CostLine.init), forKey: .cost_by_model)
         try c.encode(
             failures.map {
                 Failure(
@@ -107,5 +138,20 @@ public struct SummaryJSON: Encodable, Sendable {
     /// Every status word present, zero when none.
     static func counts(_ counts: [TaskStatus: Int]) -> [String: Int] {
         Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+    }
+}
+
+/// Dollar amounts as printed: JSON numbers to the micro-dollar (no binary-fraction noise such
+/// as 0.30000000000000004), text with a precision that suits the size.
+public enum Dollars {
+    /// `value` rounded to six decimals.
+    public static func rounded(_ value: Double) -> Double { (value * 1_000_000).rounded() / 1_000_000 }
+
+    /// `$1.23`, `$0.0042`, `$0.000665`: cents from a dollar up, three significant digits below.
+    public static func text(_ value: Double) -> String {
+        if value == 0 { return "$0.00" }
+        if value >= 1 { return "$" + String(format: "%.2f", value) }
+        let decimals = min(max(Int((-log10(value)).rounded(.down)) + 3, 2), 8)
+        return "$" + String(format: "%.\(decimals)f", value)
     }
 }

@@ -16,6 +16,7 @@ public struct WebApp: Sendable {
     let thumbnails: any ObjectStore
     let uploader: Uploader
     let settings: WebSettings
+    let prices: PriceTable
     let pages: WebPages
     let metrics = WebMetrics()
     let presigned = PresignedURLCache()
@@ -31,11 +32,13 @@ public struct WebApp: Sendable {
     /// How long `/health` waits for each part before calling it unavailable.
     var healthTimeout: Duration = .seconds(3)
 
-    /// The web front over these parts; `uploader` stores what `POST /upload` receives.
+    /// The web front over these parts; `uploader` stores what `POST /upload` receives, `prices`
+    /// price the records the API shows and the cost `/metrics` exports.
     public init(
         metadata: any MetadataStore, originals: any ObjectStore, thumbnails: any ObjectStore,
-        uploader: Uploader, settings: WebSettings, logger: Logger
+        uploader: Uploader, settings: WebSettings, prices: PriceTable, logger: Logger
     ) throws {
+        self.prices = prices
         self.metadata = metadata
         self.originals = originals
         self.thumbnails = thumbnails

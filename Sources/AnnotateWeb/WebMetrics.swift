@@ -1,4 +1,5 @@
 import AnnotateCore
+import AnnotatePresentation
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -56,8 +57,8 @@ final class WebMetrics: Sendable {
         annotationLatency.record(duration)
     }
 
-    /// The exposition text, with the database's current counts.
-    func render(_ summary: StatusSummary) -> String {
+    /// The exposition text, with the database's current counts and what its annotations cost.
+    func render(_ summary: StatusSummary, cost: CostReport) -> String {
         for task in TaskKind.allCases {
             let counts = task == .annotation ? summary.annotation : summary.thumbnail
             for status in TaskStatus.allCases {
@@ -75,6 +76,15 @@ final class WebMetrics: Sendable {
                 helpText: "Annotation API tokens used by every record")
         )
         .set(Double(summary.tokens))
+        for line in cost.lines {
+            guard let dollars = line.costUSD else { continue }
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "annotate", metricName: "cost_usd_total", unitName: "",
+                    helpText: "Dollars every recorded annotation cost at the configured prices, by model and tier"),
+                labels: [("model", line.usage.model), ("service_tier", line.usage.tier.rawValue)]
+            ).set(Dollars.rounded(dollars))
+        }
         return registry.emitToString()
     }
 }

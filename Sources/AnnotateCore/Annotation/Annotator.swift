@@ -10,6 +10,9 @@ public protocol Annotator: Sendable {
     var previewSide: Int? { get }
     /// Annotates one image; throws `AnnotationError` saying whether trying again can help.
     func annotate(_ image: AnnotationInput) async throws -> Annotation
+    /// The input tokens a call for an image of this display size would be billed, by the model's
+    /// documented rule on the preview that would be sent; nil for an annotator that bills nothing.
+    func estimatedInputTokens(width: Int, height: Int) -> Int?
 }
 
 /// What an annotator gets: the original's bytes, a downscaled JPEG when it asked for one, and

@@ -51,6 +51,12 @@ public struct ImageRecord: Sendable, Equatable {
     public var promptHash: String?
     /// Tokens the annotation was billed, when reported.
     public var tokens: Int?
+    /// Of those, the input (prompt and image) tokens; nil for records made before the split was kept.
+    public var inputTokens: Int?
+    /// Of those, the output (answer and thinking) tokens.
+    public var outputTokens: Int?
+    /// The tier the annotation was billed at.
+    public var serviceTier: ServiceTier?
     /// The annotation task's state.
     public var annotationStatus: TaskStatus
     /// Why the annotation failed, or why it waits to retry.
@@ -88,6 +94,9 @@ public struct ImageRecord: Sendable, Equatable {
         model: String? = nil,
         promptHash: String? = nil,
         tokens: Int? = nil,
+        inputTokens: Int? = nil,
+        outputTokens: Int? = nil,
+        serviceTier: ServiceTier? = nil,
         annotationStatus: TaskStatus = .pending,
         annotationError: String? = nil,
         annotationErrorClass: FailureClass? = nil,
@@ -113,6 +122,9 @@ public struct ImageRecord: Sendable, Equatable {
         self.model = model
         self.promptHash = promptHash
         self.tokens = tokens
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.serviceTier = serviceTier
         self.annotationStatus = annotationStatus
         self.annotationError = annotationError
         self.annotationErrorClass = annotationErrorClass
@@ -194,13 +206,25 @@ public struct Annotation: Sendable, Equatable {
     public var promptHash: String?
     /// Tokens billed for it, when the annotator reports usage.
     public var tokens: Int?
+    /// Of those, the input (prompt and image) tokens.
+    public var inputTokens: Int?
+    /// Of those, the output (answer and thinking) tokens.
+    public var outputTokens: Int?
+    /// The tier it was billed at; nil for a local annotator, which bills nothing.
+    public var serviceTier: ServiceTier?
 
-    /// An annotation made by `model`.
-    public init(caption: String, tags: [String], model: String, promptHash: String? = nil, tokens: Int? = nil) {
+    /// An annotation made by `model`; a remote annotator adds its usage and tier.
+    public init(
+        caption: String, tags: [String], model: String, promptHash: String? = nil, tokens: Int? = nil,
+        inputTokens: Int? = nil, outputTokens: Int? = nil, serviceTier: ServiceTier? = nil
+    ) {
         self.caption = caption
         self.tags = tags
         self.model = model
         self.promptHash = promptHash
         self.tokens = tokens
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.serviceTier = serviceTier
     }
 }

@@ -28,6 +28,8 @@ public protocol MetadataStore: Sendable {
     func nextRetry(tasks: Set<TaskKind>, ids: [Int64]?) async throws -> Date?
     /// Counts per task and status, plus token totals.
     func summary() async throws -> StatusSummary
+    /// The tokens every recorded annotation was billed, per model and tier (replaced ones included).
+    func usage() async throws -> [UsageTotal]
     /// The most recently updated records with a failed task.
     func latestFailures(limit: Int) async throws -> [ImageRecord]
     /// A cheap round trip, for health checks.

@@ -7,7 +7,8 @@ extension WebApp {
     public init(components: Components) throws {
         try self.init(
             metadata: components.metadata, originals: components.originals, thumbnails: components.thumbnails,
-            uploader: components.uploader(), settings: components.configuration.web, logger: components.logger)
+            uploader: components.uploader(), settings: components.configuration.web, prices: components.configuration.prices,
+            logger: components.logger)
     }
 }
 

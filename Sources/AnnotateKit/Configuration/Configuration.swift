@@ -42,6 +42,8 @@ public struct Configuration: Sendable {
     public var aws: AWSSettings = AWSSettings(environment: [:])
     /// `serve`'s address, access token and upload limit.
     public var web: WebSettings = WebSettings()
+    /// Dollars per million tokens by model and tier: the built-in list prices, with the config file's `[prices."MODEL"]` over them.
+    public var prices: PriceTable = ListPrices.table
 }
 
 extension Configuration {
@@ -112,7 +114,7 @@ extension Configuration {
             thumbnail: thumbnail, limits: limits,
             jobs: jobs, annotationJobs: annotationJobs, maxAttempts: maxAttempts, lease: lease,
             tasks: only.map { [$0] } ?? Set(TaskKind.allCases), logLevel: logLevel,
-            aws: AWSSettings(environment: environment), web: web)
+            aws: AWSSettings(environment: environment), web: web, prices: try PriceSettings.table(from: layers))
     }
 
     /// `$XDG_DATA_HOME/annotate`, else `~/.local/share/annotate`.

@@ -7,6 +7,8 @@ struct Layers: SettingsSource {
     let flags: [ConfigurationKey: String]
     let environment: [String: String]
     var file: [ConfigurationKey: (value: String, path: String)] = [:]
+    /// The config file's `[prices."MODEL"]` tables: model → its lines (read by `PriceSettings`).
+    var priceEntries: [String: [(key: String, value: String, line: Int, path: String)]] = [:]
     init(flags: [ConfigurationKey: String], environment: [String: String]) {
         self.flags = flags
         self.environment = environment
@@ -20,6 +22,10 @@ struct Layers: SettingsSource {
             throw ConfigurationError(source: source, message: "cannot read the config file \(path): \(FileSystemReason.describe(error))")
         }
         for entry in try TOMLSubset.parse(text, path: path) {
+            if let model = entry.table {
+                priceEntries[model, default: []].append((entry.key, entry.value, entry.line, path))
+                continue
+            }
             guard let key = ConfigurationKey(rawValue: entry.key) else {
                 throw ConfigurationError(
                     source: .file(path: path, key: entry.key),

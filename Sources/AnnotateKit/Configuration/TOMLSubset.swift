@@ -1,13 +1,26 @@
 import AnnotateCore
 import Foundation
 
-/// Reads the part of TOML a flat configuration file needs: `key = value` lines with strings
-/// (basic and literal), integers, floats and booleans, and `#` comments. Tables and arrays are
-/// refused with the line number, so a file never silently means something else.
+/// Reads the part of TOML a configuration file needs: `key = value` lines with strings (basic and
+/// literal), integers, floats and booleans, `#` comments, and `[prices."MODEL"]` tables (a price
+/// list per model). Other tables and arrays are refused with the line number, so a file never
+/// silently means something else.
 enum TOMLSubset {
-    /// Key → value text (numbers and booleans as written, strings unquoted).
-    static func parse(_ text: String, path: String) throws -> [(key: String, value: String, line: Int)] {
-        var entries: [(String, String, Int)] = []
+    /// One `key = value` line; `table` is the model of the `[prices."MODEL"]` table it is in.
+    struct Entry: Equatable {
+        var table: String?
+        var key: String
+        var value: String
+        var line: Int
+    }
+
+    /// The tables a file may have: `prices`, one per model.
+    static let tableName = "prices"
+
+    /// The entries in file order (numbers and booleans as written, strings unquoted).
+    static func parse(_ text: String, path: String) throws -> [Entry] {
+        var entries: [Entry] = []
+        var table: String?
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
             let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
@@ -16,7 +29,8 @@ enum TOMLSubset {
                 ConfigurationError(source: .file(path: path, key: "line \(lineNumber)"), message: message)
             }
             if line.hasPrefix("[") {
-                throw fail("tables are not supported; write every setting as key = value at the top level")
+                table = try tableHeader(line, fail: fail)
+                continue
             }
             guard let equals = line.firstIndex(of: "=") else { throw fail("expected key = value") }
             var key = line[..<equals].trimmingCharacters(in: .whitespaces)
@@ -28,9 +42,26 @@ enum TOMLSubset {
             }
             let valueText = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             let value = try parseValue(valueText, fail: fail)
-            entries.append((key, value, lineNumber))
+            entries.append(Entry(table: table, key: key, value: value, line: lineNumber))
         }
         return entries
+    }
+
+    /// The model named by a `[prices."MODEL"]` (or `[prices.MODEL]`) header.
+    private static func tableHeader(_ line: String, fail: (String) -> ConfigurationError) throws -> String {
+        let refusal = "the only tables are [\(tableName).\"MODEL\"] (a model's prices); write other settings as key = value at the top"
+        var header = line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard header.hasPrefix("["), header.hasSuffix("]"), !header.hasPrefix("[[") else { throw fail(refusal) }
+        header = String(header.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+        guard header.hasPrefix(tableName + ".") else { throw fail(refusal) }
+        var model = header.dropFirst(tableName.count + 1).trimmingCharacters(in: .whitespaces)
+        if model.count >= 2, model.first == "\"" || model.first == "'", model.last == model.first {
+            model = String(model.dropFirst().dropLast())
+        } else if model.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            throw fail("quote a model name with dots or slashes: [\(tableName).\"\(model)\"]")
+        }
+        guard !model.isEmpty else { throw fail(refusal) }
+        return model
     }
 
     private static func parseValue(_ text: String, fail: (String) -> ConfigurationError) throws -> String {

@@ -162,6 +162,18 @@ public final class MySQLMetadataStore: MetadataStore {
         }
     }
 
+    /// The usage ledger per model and tier, summed over its shards.
+    public func usage() async throws -> [UsageTotal] {
+        try await run("read the token usage") { connection in
+            try connection.query(Schema.usageQuery).map { row in
+                UsageTotal(
+                    model: row.text(at: 0) ?? "", tier: row.text(at: 1).flatMap(ServiceTier.init(rawValue:)) ?? .standard,
+                    annotations: Int(row.integer(at: 2) ?? 0), inputTokens: Int(row.integer(at: 3) ?? 0),
+                    outputTokens: Int(row.integer(at: 4) ?? 0), tokens: Int(row.integer(at: 5) ?? 0))
+            }
+        }
+    }
+
     /// Closes the pooled connections (in-use ones close as they come back).
     public func close() async {
         pool.close()
@@ -244,11 +256,12 @@ public final class MySQLMetadataStore: MetadataStore {
                 (
                     """
                     annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-                    annotation_error = NULL, annotation_error_class = NULL
+                    input_tokens = ?, output_tokens = ?, service_tier = ?, annotation_error = NULL, annotation_error_class = NULL
                     """,
                     [
                         .text(annotation.caption), .text(TagList.encode(annotation.tags)), .text(annotation.model),
-                        .text(annotation.promptHash), .integer(annotation.tokens),
+                        .text(annotation.promptHash), .integer(annotation.tokens), .integer(annotation.inputTokens),
+                        .integer(annotation.outputTokens), .text(annotation.serviceTier?.rawValue),
                     ]
                 )
             case .thumbnailed(let key):

@@ -89,6 +89,35 @@ extension Schema {
                 "UPDATE images SET thumbnail_error_class = CASE WHEN thumbnail_error LIKE 'gave up after%' THEN 'transient' ELSE 'permanent' END WHERE thumbnail_status = 'failed'",
             ]),
         Migration(name: "0007-change-counter", statements: mysqlChangeCounter),
+        Migration(name: "0008-token-usage", statements: mysqlUsage),
+    ]
+
+    /// As SQLite's, with the ledger sharded by connection like `image_counts`; rerunnable (the
+    /// trigger first, then the seed, so no annotation falls between them).
+    private static let mysqlUsage: [String] = [
+        """
+        ALTER TABLE images ADD COLUMN IF NOT EXISTS input_tokens BIGINT NULL, ADD COLUMN IF NOT EXISTS output_tokens BIGINT NULL,
+            ADD COLUMN IF NOT EXISTS service_tier VARCHAR(20) NULL
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS image_usage (model VARCHAR(200) NOT NULL, service_tier VARCHAR(20) NOT NULL, shard INT NOT NULL,
+            annotations BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, tokens BIGINT NOT NULL,
+            PRIMARY KEY (model, service_tier, shard)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin
+        """,
+        "DROP TRIGGER IF EXISTS images_usage_update",
+        """
+        CREATE TRIGGER images_usage_update AFTER UPDATE ON images FOR EACH ROW BEGIN
+            IF NEW.annotation_status = 'completed' AND NOT (OLD.annotation_status <=> 'completed') AND NEW.tokens IS NOT NULL THEN
+                INSERT INTO image_usage (model, service_tier, shard, annotations, input_tokens, output_tokens, tokens)
+                    VALUES (COALESCE(NEW.model, ''), COALESCE(NEW.service_tier, 'standard'), CONNECTION_ID() % \(mysqlCountShards), 1,
+                        COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0), NEW.tokens)
+                    ON DUPLICATE KEY UPDATE annotations = annotations + 1, input_tokens = input_tokens + VALUES(input_tokens),
+                        output_tokens = output_tokens + VALUES(output_tokens), tokens = tokens + VALUES(tokens);
+            END IF;
+        END
+        """,
+        "DELETE FROM image_usage",
+        "INSERT INTO image_usage (model, service_tier, shard, annotations, input_tokens, output_tokens, tokens) \(usageSeed)",
     ]
 
     /// `image_changes`: how many writes each connection shard made to `images`, so a reader can

@@ -132,6 +132,17 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// The usage ledger per model and tier.
+    public func usage() async throws -> [UsageTotal] {
+        try await read("read the token usage") { db in
+            try Row.fetchAll(db.cachedStatement(sql: Schema.usageQuery)).map { row in
+                UsageTotal(
+                    model: row[0], tier: ServiceTier(rawValue: row[1]) ?? .standard, annotations: row[2], inputTokens: row[3],
+                    outputTokens: row[4], tokens: row[5])
+            }
+        }
+    }
+
     /// Closes the database's connections (GRDB waits for the ones in use, so off the
     /// cooperative pool).
     public func close() async {
@@ -216,8 +227,12 @@ public final class SQLiteMetadataStore: MetadataStore {
                 (
                     """
                     annotation_status = 'completed', annotation = ?, tags = ?, model = ?, prompt_hash = ?, tokens = ?,
-                    annotation_error = NULL, annotation_error_class = NULL
-                    """, [annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens]
+                    input_tokens = ?, output_tokens = ?, service_tier = ?, annotation_error = NULL, annotation_error_class = NULL
+                    """,
+                    [
+                        annotation.caption, TagList.encode(annotation.tags), annotation.model, annotation.promptHash, annotation.tokens,
+                        annotation.inputTokens, annotation.outputTokens, annotation.serviceTier?.rawValue,
+                    ]
                 )
             case .thumbnailed(let key):
                 ("thumbnail_status = 'completed', s3_key_thumbnail = ?, thumbnail_error = NULL, thumbnail_error_class = NULL", [key])

@@ -74,6 +74,33 @@ extension Schema {
         // MySQL's change counter; SQLite reads PRAGMA data_version instead, so it adds nothing
         // (recorded all the same, so both dialects list the same migrations).
         Migration(name: "0007-change-counter", statements: []),
+        Migration(name: "0008-token-usage", statements: sqliteUsage),
+    ]
+
+    /// The input/output split and tier of each annotation, and `image_usage`: the tokens every
+    /// recorded annotation was billed, per model and tier, added by a trigger as each one is
+    /// recorded (so `status` prices a handful of rows, and a replaced annotation stays paid for).
+    private static let sqliteUsage: [String] = [
+        "ALTER TABLE images ADD COLUMN input_tokens INTEGER",
+        "ALTER TABLE images ADD COLUMN output_tokens INTEGER",
+        "ALTER TABLE images ADD COLUMN service_tier TEXT",
+        """
+        CREATE TABLE image_usage (model TEXT NOT NULL, service_tier TEXT NOT NULL, shard INTEGER NOT NULL,
+            annotations INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, tokens INTEGER NOT NULL,
+            PRIMARY KEY (model, service_tier, shard)) WITHOUT ROWID
+        """,
+        "INSERT INTO image_usage (model, service_tier, shard, annotations, input_tokens, output_tokens, tokens) \(usageSeed)",
+        """
+        CREATE TRIGGER images_usage AFTER UPDATE OF annotation_status ON images
+        WHEN NEW.annotation_status = 'completed' AND OLD.annotation_status IS NOT 'completed' AND NEW.tokens IS NOT NULL BEGIN
+            INSERT INTO image_usage (model, service_tier, shard, annotations, input_tokens, output_tokens, tokens)
+                VALUES (COALESCE(NEW.model, ''), COALESCE(NEW.service_tier, 'standard'), 0, 1,
+                    COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0), NEW.tokens)
+                ON CONFLICT (model, service_tier, shard) DO UPDATE SET annotations = annotations + 1,
+                    input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+                    tokens = tokens + excluded.tokens;
+        END
+        """,
     ]
 
     /// `image_counts` keeps, per task and status, how many images are in it (and the token

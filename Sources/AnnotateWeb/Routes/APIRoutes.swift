@@ -12,7 +12,7 @@ extension WebApp {
             try await cachedPage(request) { try await imagePage(request) }
         }
         router.get("/api/images/{id}") { request, context in
-            try await cachedPage(request) { Response.json(RecordJSON(try await record(context))) }
+            try await cachedPage(request) { Response.json(RecordJSON(try await record(context), prices: prices)) }
         }
     }
 
@@ -31,7 +31,7 @@ extension WebApp {
         var records = try await metadata.recordsNewestFirst(before: cursor, limit: limit + 1, filter: filter)
         let hasMore = records.count > limit
         if hasMore { records.removeLast() }
-        return Response.json(ImagePage(images: records.map(RecordJSON.init), nextCursor: hasMore ? records.last?.id : nil))
+        return Response.json(ImagePage(images: records.map { RecordJSON($0, prices: prices) }, nextCursor: hasMore ? records.last?.id : nil))
     }
 }
 

@@ -1,3 +1,4 @@
+import AnnotateCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,7 +22,7 @@ extension WebApp {
             return Response.json(body, status: failing.isEmpty ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            let text = metrics.render(try await metadata.summary())
+            let text = metrics.render(try await metadata.summary(), cost: CostReport(usage: try await metadata.usage(), prices: prices))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -47,7 +47,7 @@ struct GalleryExport: AsyncParsableCommand {
                 let output = Output(json: global.json, quiet: global.quiet)
                 let exporter = GalleryExporter(
                     metadata: components.metadata, originals: components.originals,
-                    thumbnails: components.thumbnails, logger: components.logger)
+                    thumbnails: components.thumbnails, prices: components.configuration.prices, logger: components.logger)
                 try await components.verifyStores()
                 let result = try await exporter.export(
                     to: URL(fileURLWithPath: outdir), format: GalleryExporter.Format(rawValue: format)!,

@@ -52,6 +52,12 @@ struct Process: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --queue: how long each long poll waits for messages (0s to 20s). [default: 20s]", valueName: "duration"))
     var queueWait: String = "20s"
 
+    @Flag(
+        help: ArgumentHelp(
+            "Spend nothing, change nothing: print how many images the other options select, the tokens their annotations would use and the cost at each tier."
+        ))
+    var dryRun = false
+
     @Option(
         help: ArgumentHelp(
             "After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
@@ -77,6 +83,9 @@ struct Process: AsyncParsableCommand {
             }
             _ = try Self.queueURL(queue)
         }
+        if dryRun && (watch || event != nil || queue != nil) {
+            throw ValidationError("--dry-run estimates a run over the records; it takes no --watch, --event or --queue")
+        }
         guard let wait = Quantity.duration(queueWait), wait <= .seconds(20) else {
             throw ValidationError("--queue-wait takes a duration from 0s to 20s (SQS's longest poll), not \(queueWait.debugDescription)")
         }
@@ -99,7 +108,6 @@ struct Process: AsyncParsableCommand {
             flags[.jobs] = jobs
             flags[.only] = only
             try await global.withComponents(adding: flags) { components in
-                try await components.verifyStores()
                 let output = Output(json: global.json, quiet: global.quiet)
                 var options = components.pipelineOptions()
                 options.limit = limit
@@ -109,6 +117,13 @@ struct Process: AsyncParsableCommand {
                 options.watch = watch
                 options.grace = Quantity.duration(grace)!
                 let pipeline = try components.pipeline(tasks: options.tasks)
+                if dryRun {
+                    if !ids.isEmpty { options.ids = ids }
+                    let estimate = try await pipeline.estimate(options)
+                    await DryRunReport(estimate: estimate, prices: components.configuration.prices).print(to: output)
+                    return
+                }
+                try await components.verifyStores()
                 if let queue {
                     try await consume(queue: try Self.queueURL(queue), components: components, pipeline: pipeline, options: options, output: output)
                     return

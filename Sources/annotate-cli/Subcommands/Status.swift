@@ -33,6 +33,7 @@ struct Status: AsyncParsableCommand {
             try await global.withComponents { components in
                 let output = Output(json: global.json, quiet: global.quiet)
                 let metadata = components.metadata
+                let prices = components.configuration.prices
 
                 if wait {
                     let deadline = timeout.map { Date().addingTimeInterval($0) }
@@ -62,21 +63,30 @@ struct Status: AsyncParsableCommand {
                         }
                     }
                     for record in records {
-                        if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.describe(record)) }
+                        if global.json {
+                            await output.result(json: RecordJSON(record, prices: prices))
+                        } else {
+                            await output.result(Self.describe(record, prices: prices))
+                        }
                     }
                     if failed {
                         for record in try await metadata.allRecords(filter: .failed) {
-                            if global.json { await output.result(json: RecordJSON(record)) } else { await output.result(Self.ledger(record)) }
+                            if global.json {
+                                await output.result(json: RecordJSON(record, prices: prices))
+                            } else {
+                                await output.result(Self.ledger(record))
+                            }
                         }
                     }
                     if missing { throw ExitCode(.itemsFailed) }
                 } else {
                     let summary = try await metadata.summary()
                     let failures = try await metadata.latestFailures(limit: 10)
+                    let cost = CostReport(usage: try await metadata.usage(), prices: prices)
                     if global.json {
-                        await output.result(json: SummaryJSON(summary: summary, failures: failures))
+                        await output.result(json: SummaryJSON(summary: summary, failures: failures, cost: cost))
                     } else {
-                        await output.result(Self.describe(summary, failures: failures))
+                        await output.result(Self.describe(summary, failures: failures, cost: cost))
                     }
                 }
                 if wait, try await metadata.summary().failed > 0 { throw ExitCode(.itemsFailed) }
@@ -84,7 +94,7 @@ struct Status: AsyncParsableCommand {
         }
     }
 
-    static func describe(_ summary: StatusSummary, failures: [ImageRecord]) -> String {
+    static func describe(_ summary: StatusSummary, failures: [ImageRecord], cost: CostReport) -> String {
         var lines = ["\(summary.total) images"]
         lines.append("task        " + TaskStatus.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         for (name, counts) in [("annotation", summary.annotation), ("thumbnail", summary.thumbnail)] {
@@ -93,6 +103,7 @@ struct Status: AsyncParsableCommand {
                     + TaskStatus.allCases.map { String(counts[$0] ?? 0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         }
         if summary.tokens > 0 { lines.append("tokens used: \(summary.tokens)") }
+        lines += Self.describe(cost)
         if !failures.isEmpty {
             lines.append("latest failures:")
             for record in failures {
@@ -113,7 +124,24 @@ struct Status: AsyncParsableCommand {
         }.joined(separator: "\n")
     }
 
-    static func describe(_ r: ImageRecord) -> String {
+    /// The cost so far, then one line per model and tier; a model without a price says how to give it one.
+    static func describe(_ cost: CostReport) -> [String] {
+        guard !cost.lines.isEmpty else { return [] }
+        let unpriced = cost.unpricedModels.isEmpty ? "" : " (leaving out models without a price)"
+        var lines = ["cost so far: \(Dollars.text(cost.totalUSD))\(unpriced), every recorded annotation counted, replaced ones too"]
+        let width = cost.lines.map(\.usage.model.count).max() ?? 0
+        for line in cost.lines {
+            let usage = line.usage
+            let split = usage.inputTokens + usage.outputTokens == usage.tokens ? " (\(usage.inputTokens) in, \(usage.outputTokens) out)" : ""
+            let price = line.costUSD.map(Dollars.text) ?? "no price: add [prices.\"\(usage.model)\"] to the config file"
+            lines.append(
+                "  \(usage.model.padding(toLength: width, withPad: " ", startingAt: 0))  \(usage.tier.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  "
+                    + "\(usage.annotations) annotation\(usage.annotations == 1 ? "" : "s"), \(usage.tokens) tokens\(split)  \(price)")
+        }
+        return lines
+    }
+
+    static func describe(_ r: ImageRecord, prices: PriceTable) -> String {
         var lines = ["#\(r.id) \(r.filename)"]
         func add(_ label: String, _ value: String?) {
             if let value { lines.append("  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
@@ -126,7 +154,9 @@ struct Status: AsyncParsableCommand {
         add("caption", r.annotation)
         add("tags", r.tags.isEmpty ? nil : r.tags.joined(separator: ", "))
         add("model", r.model)
-        add("tokens", r.tokens.map(String.init))
+        add("tokens", r.tokens.map { total in "\(total)" + (r.inputTokens.map { " (\($0) in, \(r.outputTokens ?? 0) out)" } ?? "") })
+        add("tier", r.tokens == nil ? nil : r.serviceTier?.rawValue)
+        add("cost", prices.cost(of: r).map(Dollars.text))
         add("thumbnail", "\(r.thumbnailStatus.rawValue)\(r.thumbnailError.map { " (\($0))" } ?? "")")
         add("original", r.originalKey)
         add("thumb key", r.thumbnailKey)

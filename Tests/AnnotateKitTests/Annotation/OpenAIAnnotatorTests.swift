@@ -107,5 +107,10 @@ import Testing
             "upload", "--process", "--annotator", "openai", "--service-tier", "flex", Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path,
         ])
         #expect(flex.status == 0 && fake.serviceTiers == [nil, "flex"], "\(flex.stderr)")
+        // Each records the tier the server says it billed, and the usage split.
+        let records = try binary.run(["status", "--json", "1", "2"]).json()
+        #expect(records.map { $0["service_tier"] as? String } == ["standard", "flex"])
+        #expect(records.allSatisfy { $0["input_tokens"] as? Int == 80 && $0["output_tokens"] as? Int == 10 })
+        #expect(records.allSatisfy { $0["cost_usd"] is NSNull }, "no built-in price for a local model")
     }
 }

@@ -3,6 +3,7 @@ import Testing
 
 @testable import AnnotateAnnotators
 @testable import AnnotateKit
+@testable import AnnotatePipeline
 
 /// The AI annotators through the built binary, against the fake Gemini on loopback.
 @Suite struct AnnotatorCLITests {
@@ -101,6 +102,79 @@ import Testing
         byEnvironment.environment["ANNOTATE_SERVICE_TIER"] = "turbo"
         let refused = try byEnvironment.run(["process"])
         #expect(refused.status == 78 && refused.stderr.contains("standard or flex"), "\(refused.stderr)")
+    }
+
+    /// Each annotation keeps its split and tier; `status` prices them (the fake bills 280 in and
+    /// 20 out per call): $0.000036 at 2.5 Flash-Lite's standard rates, half on flex; a replaced
+    /// annotation stays in the total; the config file's prices win.
+    @Test func statusPricesEveryAnnotationByModelAndTier() throws {
+        let fake = try FakeGemini()
+        let binary = gemini(fake)
+        #expect(try binary.run(["upload"] + samples).status == 0)
+        #expect(try binary.run(["process", "--limit", "1"]).status == 0)
+        #expect(try binary.run(["process", "--service-tier", "flex"]).status == 0)
+        let records = try binary.run(["status", "--json", "1", "2"]).json()
+        #expect(records.map { $0["service_tier"] as? String } == ["standard", "flex"])
+        #expect(records.allSatisfy { $0["input_tokens"] as? Int == 280 && $0["output_tokens"] as? Int == 20 })
+        #expect(records.map { $0["cost_usd"] as? Double } == [0.000036, 0.000018])
+        var summary = try #require(try binary.run(["status", "--json"]).json().first)
+        #expect(summary["cost_usd"] as? Double == 0.000054)
+        let lines = try #require(summary["cost_by_model"] as? [[String: Any]])
+        #expect(lines.map { $0["service_tier"] as? String } == ["standard", "flex"])
+        #expect(lines.map { $0["cost_usd"] as? Double } == [0.000036, 0.000018])
+        #expect(lines.allSatisfy { $0["model"] as? String == "gemini-2.5-flash-lite" && $0["annotations"] as? Int == 1 })
+        let text = try binary.run(["status"]).stdout
+        #expect(text.contains("cost so far: $0.0000540"), "\(text)")
+        #expect(try binary.run(["status", "2"]).stdout.contains("cost        $0.0000180"))
+
+        // Re-annotated with 2.5 Flash ((280 × 0.30 + 20 × 2.50) / 1M each): the old ones stay paid for.
+        #expect(try binary.run(["process", "--stale", "--model", "gemini-2.5-flash"]).status == 0)
+        summary = try #require(try binary.run(["status", "--json"]).json().first)
+        #expect(summary["cost_usd"] as? Double == 0.000322)
+        #expect(try binary.run(["status", "--json", "1"]).json().first?["cost_usd"] as? Double == 0.000134)
+
+        let config = try Fixtures.temporaryDirectory("prices").appendingPathComponent("annotate.toml")
+        try "[prices.\"gemini-2.5-flash\"]\ninput = 1.0\noutput = 1.0\n".write(to: config, atomically: true, encoding: .utf8)
+        summary = try #require(try binary.run(["status", "--json", "--config", config.path]).json().first)
+        #expect(summary["cost_usd"] as? Double == 0.000654, "2 × 300 tokens at $1/M, plus the 2.5 Flash-Lite ones")
+    }
+
+    /// `--dry-run` claims nothing and calls nothing; its output estimate comes from the recorded
+    /// answers once there are some, and every selection option narrows it as it would the run.
+    @Test func aDryRunEstimatesWithoutSpending() throws {
+        let fake = try FakeGemini()
+        let binary = gemini(fake)
+        #expect(try binary.run(["upload"] + samples).status == 0)
+        let dry = try binary.run(["process", "--dry-run", "--json"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let estimate = try #require(try dry.json().first)
+        #expect(estimate["images"] as? Int == 2 && estimate["annotations"] as? Int == 2)
+        #expect(estimate["estimated_output_tokens"] as? Int == 2 * DryRun.defaultOutputTokens)
+        let input = try #require(estimate["estimated_input_tokens"] as? Int)
+        #expect(input > 2 * 258, "a tile per preview at least, plus the prompt")
+        let cost = try #require(estimate["estimated_cost_usd"] as? [String: Double])
+        #expect(Set(cost.keys) == ["standard", "batch", "flex"])
+        #expect(cost["batch"] == cost["flex"] && abs(cost["standard"]! - 2 * cost["batch"]!) < 1e-6)
+        #expect(fake.requests == 0)
+        let counts = try #require(try binary.run(["status", "--json"]).json().first?["annotation"] as? [String: Int])
+        #expect(counts["pending"] == 2 && counts["processing"] == 0)
+
+        #expect(try binary.run(["process", "--dry-run", "--json", "--limit", "1"]).json().first?["images"] as? Int == 1)
+        let thumbnails = try #require(try binary.run(["process", "--dry-run", "--json", "--only", "thumbnail"]).json().first)
+        #expect(thumbnails["annotations"] as? Int == 0 && (thumbnails["estimated_cost_usd"] as? [String: Double])?["standard"] == 0)
+        #expect(try binary.run(["process"]).status == 0)
+        #expect(try binary.run(["process", "--dry-run", "--json"]).json().first?["images"] as? Int == 0)
+        // After the run, the answers' recorded average (20 tokens) replaces the schema's guess.
+        let stale = try #require(try binary.run(["process", "--dry-run", "--json", "--stale", "--model", "gemini-2.5-flash"]).json().first)
+        #expect(
+            stale["images"] as? Int == 2 && stale["estimated_output_tokens"] as? Int == 2 * DryRun.defaultOutputTokens,
+            "no answers from this model yet")
+        let again = try #require(try binary.run(["process", "--dry-run", "--json", "--reprocess", "1"]).json().first)
+        #expect(again["images"] as? Int == 1 && again["estimated_output_tokens"] as? Int == 20)
+        let text = try binary.run(["process", "--dry-run", "--reprocess", "--model", "private-llm"]).stdout
+        #expect(text.contains("would process 2 images") && text.contains("add [prices.\"private-llm\"]"), "\(text)")
+        #expect(fake.requests == 2, "only the real run called the API")
+        #expect(try binary.run(["process", "--dry-run", "--watch"]).status == 64)
     }
 
     @Test func theKeyNeverAppearsEvenInAVerboseFailingRun() throws {

@@ -211,7 +211,9 @@ import Glibc
                 "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
                 "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",
                 "uploaded_at", "updated_at", "annotation_error_class", "thumbnail_error_class",
+                "input_tokens", "output_tokens", "service_tier", "cost_usd",
             ])
+        #expect(record["cost_usd"] as? Double == 0, "the offline annotator bills nothing")
         #expect(record["filename"] as? String == "sunset-exif8.jpg")
         #expect(record["width"] as? Int == 1024 && record["height"] as? Int == 683)
         #expect((record["s3_key_thumbnail"] as? String)?.hasPrefix("thumbnails/") == true)
@@ -219,7 +221,8 @@ import Glibc
         #expect((record["tags"] as? [String])?.contains("landscape") == true)
 
         let summaryJSON = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect(Set(summaryJSON.keys) == ["total", "annotation", "thumbnail", "tokens", "failures"])
+        #expect(Set(summaryJSON.keys) == ["total", "annotation", "thumbnail", "tokens", "cost_usd", "cost_by_model", "failures"])
+        #expect(summaryJSON["cost_usd"] as? Double == 0 && (summaryJSON["cost_by_model"] as? [Any])?.isEmpty == true)
         #expect((summaryJSON["thumbnail"] as? [String: Int])?["completed"] == 2)
 
         let unknown = try binary.run(["status", "99"])

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import AnnotateAnnotators
 @testable import AnnotateCore
 @testable import AnnotateExport
 @testable import AnnotateImaging
@@ -38,7 +39,7 @@ import Testing
                 id: id, task: .annotation, worker: "w",
                 result: .annotated(Annotation(caption: Self.trickyCaption, tags: ["a,b", "c\"d"], model: "m"))), at: Date())
         return (
-            GalleryExporter(metadata: metadata, originals: store, thumbnails: store, logger: Logger.quiet),
+            GalleryExporter(metadata: metadata, originals: store, thumbnails: store, prices: ListPrices.table, logger: Logger.quiet),
             directory.appendingPathComponent("out")
         )
     }

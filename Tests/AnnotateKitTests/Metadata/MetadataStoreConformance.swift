@@ -242,6 +242,46 @@ enum MetadataStoreConformance {
         try await summaryMatchesTheRecords(store)
     }
 
+    /// Each recorded annotation keeps its input/output split and tier, and adds its tokens to the
+    /// ledger of its model and tier; one replaced later stays counted (it was paid for), and
+    /// thumbnails and a local annotator's annotations add nothing.
+    static func usageLedgerCountsEveryRecordedAnnotation(_ store: any MetadataStore) async throws {
+        let ids = try await insert(store, count: 3)
+        #expect(try await store.usage() == [])
+        _ = try await store.claim(request("w"), at: t0)
+        func annotated(_ model: String, _ input: Int?, _ output: Int?, _ tier: ServiceTier?) -> TaskOutcome.Result {
+            .annotated(
+                Annotation(
+                    caption: "c", tags: [], model: model, tokens: input.map { $0 + (output ?? 0) }, inputTokens: input, outputTokens: output,
+                    serviceTier: tier))
+        }
+        _ = try await store.record(TaskOutcome(id: ids[0], task: .annotation, worker: "w", result: annotated("m", 280, 20, .standard)), at: t0)
+        _ = try await store.record(TaskOutcome(id: ids[1], task: .annotation, worker: "w", result: annotated("m", 270, 30, .flex)), at: t0)
+        _ = try await store.record(TaskOutcome(id: ids[2], task: .annotation, worker: "w", result: annotated("metadata-v1", nil, nil, nil)), at: t0)
+        for id in ids {
+            _ = try await store.record(TaskOutcome(id: id, task: .thumbnail, worker: "w", result: .thumbnailed(key: "k\(id)")), at: t0)
+        }
+        let first = try #require(try await store.record(id: ids[0]))
+        #expect(first.tokens == 300 && first.inputTokens == 280 && first.outputTokens == 20 && first.serviceTier == .standard)
+        #expect(try await store.record(id: ids[2])?.serviceTier == nil)
+        #expect(
+            try await store.usage() == [
+                UsageTotal(model: "m", tier: .flex, annotations: 1, inputTokens: 270, outputTokens: 30, tokens: 300),
+                UsageTotal(model: "m", tier: .standard, annotations: 1, inputTokens: 280, outputTokens: 20, tokens: 300),
+            ])
+        // Re-annotated by another model: the record shows the new annotation, the ledger both.
+        #expect(try await store.reset(ResetRequest(tasks: [.annotation], from: [.completed], ids: [ids[0]], limit: nil), at: t0) == 1)
+        _ = try await store.claim(request("w2", tasks: [.annotation]), at: t0)
+        _ = try await store.record(TaskOutcome(id: ids[0], task: .annotation, worker: "w2", result: annotated("n", 60, 40, .batch)), at: t0)
+        #expect(try await store.record(id: ids[0])?.serviceTier == .batch)
+        #expect(
+            try await store.usage() == [
+                UsageTotal(model: "m", tier: .flex, annotations: 1, inputTokens: 270, outputTokens: 30, tokens: 300),
+                UsageTotal(model: "m", tier: .standard, annotations: 1, inputTokens: 280, outputTokens: 20, tokens: 300),
+                UsageTotal(model: "n", tier: .batch, annotations: 1, inputTokens: 60, outputTokens: 40, tokens: 100),
+            ])
+    }
+
     static func releasedLeasesAreClaimableAtOnce(_ store: any MetadataStore) async throws {
         try await insert(store, count: 2)
         _ = try await store.claim(request("stopping", lease: .seconds(600)), at: t0)

@@ -55,6 +55,9 @@ extension MariaDBServerSuites {
         @Test(arguments: backends) func summaries(_ backend: Backend) async throws {
             try await MetadataStoreConformance.listsSummariesAndFilters(try store(backend))
         }
+        @Test(arguments: backends) func usageLedger(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.usageLedgerCountsEveryRecordedAnnotation(try store(backend))
+        }
         @Test(arguments: backends) func textRoundTrips(_ backend: Backend) async throws {
             try await MetadataStoreConformance.textRoundTripsExactly(try store(backend))
         }

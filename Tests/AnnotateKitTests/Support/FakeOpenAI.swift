@@ -77,6 +77,8 @@ final class FakeOpenAI: @unchecked Sendable {
                     "id": "chatcmpl-1", "object": "chat.completion", "model": "llava-test",
                     "choices": [["index": 0, "message": ["role": "assistant", "content": content as Any], "finish_reason": finish]],
                     "usage": ["prompt_tokens": tokens - 10, "completion_tokens": 10, "total_tokens": tokens],
+                    // The tier actually served, as OpenAI echoes it.
+                    "service_tier": tier == "flex" ? "flex" : "default",
                 ])
         }
         switch behavior {

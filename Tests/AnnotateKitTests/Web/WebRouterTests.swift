@@ -168,6 +168,7 @@ import Testing
                 "id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
                 "annotation_status", "annotation_error", "annotation_error_class", "thumbnail_status", "thumbnail_error",
                 "thumbnail_error_class", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at",
+                "input_tokens", "output_tokens", "service_tier", "cost_usd",
             ]
             #expect(Set(record.keys) == expected)
             #expect(record["annotation_status"] as? String == "completed" && record["thumbnail_status"] as? String == "completed")
@@ -273,6 +274,19 @@ import Testing
             #expect(metrics.text.contains(#"annotate_tasks{task="annotation",status="pending"} 1"#))
             #expect(metrics.text.contains("annotate_images 1"))
             #expect(metrics.text.contains("annotate_tokens_used 0"))
+
+            // An annotation billed 280 in and 20 out at 2.5 Flash-Lite's standard rates: $0.000036.
+            let metadata = web.components.metadata
+            _ = try await metadata.claim(
+                ClaimRequest(worker: "w", tasks: [.annotation], ids: nil, limit: 1, lease: .seconds(60), maxAttempts: 3), at: Date())
+            let annotation = Annotation(
+                caption: "c", tags: [], model: "gemini-2.5-flash-lite", tokens: 300, inputTokens: 280, outputTokens: 20, serviceTier: .standard)
+            _ = try await metadata.record(TaskOutcome(id: 1, task: .annotation, worker: "w", result: .annotated(annotation)), at: Date())
+            let priced = try await client.execute(uri: "/metrics", method: .get)
+            #expect(
+                priced.text.contains(#"annotate_cost_usd_total{model="gemini-2.5-flash-lite",service_tier="standard"} 3.6e-05"#), "\(priced.text)")
+            let record = try await client.execute(uri: "/api/images/1", method: .get)
+            #expect(try record.json()["cost_usd"] as? Double == 0.000036)
 
             try FileManager.default.removeItem(at: web.home.appendingPathComponent("objects"))
             let broken = try await client.execute(uri: "/health", method: .get)

@@ -1,0 +1,62 @@
+import AnnotateCore
+import Foundation
+
+/// `process --dry-run`: which tasks a run with these options would take, and what their
+/// annotations would cost, read from the records without claiming or changing anything.
+public struct DryRun: Sendable {
+    /// The tasks of a record that a run would take: pending ones with attempts left, and
+    /// finished ones the options put back (`--retry-failed`, `--reprocess`, `--stale`). Tasks
+    /// another worker holds are not counted: they are that worker's.
+    public static func tasks(
+        of record: ImageRecord, options: PipelineOptions, current: AnnotationProvenance
+    ) -> Set<TaskKind> {
+        options.tasks.filter { task in
+            switch record.status(of: task) {
+            case .pending: record.attempts(of: task) < options.maxAttempts
+            case .processing: false
+            case .failed: options.retryFailed || options.reprocess
+            case .completed:
+                options.reprocess
+                    || (task == .annotation && options.stale && (record.model != current.model || record.promptHash != current.promptHash))
+            }
+        }
+    }
+
+    /// Tokens an annotation answer uses when the records have none to average: the schema's
+    /// one sentence and handful of tags.
+    public static let defaultOutputTokens = 80
+
+    /// The average output tokens of `model`'s recorded annotations, from the usage ledger.
+    public static func averageOutputTokens(of model: String, in usage: [UsageTotal]) -> Int? {
+        let split = usage.filter { $0.model == model && $0.outputTokens > 0 }
+        let annotations = split.map(\.annotations).reduce(0, +)
+        guard annotations > 0 else { return nil }
+        return Int((Double(split.map(\.outputTokens).reduce(0, +)) / Double(annotations)).rounded())
+    }
+}
+
+extension Pipeline {
+    /// What `run(options)` would do and cost, reading the records a page at a time.
+    public func estimate(_ options: PipelineOptions) async throws -> CostEstimate {
+        let current = AnnotationProvenance(model: annotator.model, promptHash: annotator.promptHash)
+        let output = DryRun.averageOutputTokens(of: annotator.model, in: try await metadata.usage()) ?? DryRun.defaultOutputTokens
+        var estimate = CostEstimate(model: annotator.model)
+        let filter: RecordFilter = options.ids.map { .ids($0) } ?? .all
+        var cursor: Int64?
+        let pageSize = 1_000
+        while options.limit.map({ estimate.images < $0 }) ?? true {
+            let page = try await metadata.records(after: cursor, limit: pageSize, filter: filter)
+            for record in page {
+                let tasks = DryRun.tasks(of: record, options: options, current: current)
+                guard !tasks.isEmpty else { continue }
+                let usage = tasks.contains(.annotation) ? annotator.estimatedInputTokens(width: record.width ?? 0, height: record.height ?? 0) : nil
+                // An annotator that bills nothing still runs: its annotation counts, at no tokens.
+                estimate.add(annotation: tasks.contains(.annotation) ? TokenEstimate(input: usage ?? 0, output: usage == nil ? 0 : output) : nil)
+                if let limit = options.limit, estimate.images >= limit { break }
+            }
+            guard let last = page.last, page.count == pageSize else { break }
+            cursor = last.id
+        }
+        return estimate
+    }
+}
