@@ -38,6 +38,11 @@ public struct GeminiAnnotator: RemoteAnnotator {
         exchange = RemoteExchange(service: "the Gemini API", transport: transport, pacer: pacer, logger: logger)
     }
 
+    /// The Batch API on the same endpoint, key and model.
+    public var batchMode: (any BatchAnnotator)? {
+        GeminiBatchClient(annotator: self, transport: exchange.transport, logger: exchange.logger)
+    }
+
     /// The model family's documented image rule.
     var imageTokenRule: ImageTokenRule { .gemini(model: model) }
 
@@ -54,8 +59,18 @@ public struct GeminiAnnotator: RemoteAnnotator {
 
     /// Sends the preview and prompt to `generateContent` and checks the answer.
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {
+        let request = TransportRequest(
+            method: "POST", url: endpoint,
+            headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
+            body: try JSONEncoder().encode(request(for: image, tier: common.serviceTier)), timeout: common.timeout)
+        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+    }
+
+    /// The `generateContent` body for `image`: the one builder of the synchronous request and of
+    /// each batch line, so both ask exactly the same (the tier field aside: a batch line has none).
+    func request(for image: AnnotationInput, tier: ServiceTier) -> GeminiWire.Request {
         let upload = image.upload
-        let body = GeminiWire.Request(
+        return GeminiWire.Request(
             contents: [
                 .init(
                     role: "user",
@@ -67,12 +82,7 @@ public struct GeminiAnnotator: RemoteAnnotator {
             generationConfig: .init(
                 responseMimeType: "application/json", responseSchema: GeminiWire.Request.answerSchema,
                 temperature: common.temperature),
-            serviceTier: common.serviceTier == .flex ? "flex" : nil)
-        let request = TransportRequest(
-            method: "POST", url: endpoint,
-            headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
-            body: try JSONEncoder().encode(body), timeout: common.timeout)
-        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+            serviceTier: tier == .flex ? "flex" : nil)
     }
 
     func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
@@ -80,6 +90,12 @@ public struct GeminiAnnotator: RemoteAnnotator {
         guard let answer = try? JSONDecoder().decode(GeminiWire.Response.self, from: response.body) else {
             throw .permanent("malformed response from Gemini: \(AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self)))")
         }
+        return try annotation(from: answer, tier: common.serviceTier)
+    }
+
+    /// The checks every answer gets, synchronous or from a batch: blocked, stopped, declined,
+    /// and JSON that is not the shape asked for all fail; tokens and `tier` are recorded.
+    func annotation(from answer: GeminiWire.Response, tier: ServiceTier) throws(AnnotationError) -> Annotation {
         guard let candidate = answer.candidates?.first else {
             if let reason = answer.promptFeedback?.blockReason {
                 throw .permanent("Gemini blocked the request (blockReason \(reason))")
@@ -102,7 +118,7 @@ public struct GeminiAnnotator: RemoteAnnotator {
         return Annotation(
             caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
             tokens: usage?.totalTokenCount, inputTokens: usage?.promptTokenCount, outputTokens: usage?.outputTokens,
-            serviceTier: common.serviceTier)
+            serviceTier: tier)
     }
 
     /// Sorts an HTTP error by what to do: retry (429 per minute, 5xx), stop (daily quota), fail (the rest).

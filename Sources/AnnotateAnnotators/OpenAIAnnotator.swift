@@ -29,6 +29,9 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     let settings: Settings
     let exchange: RemoteExchange
     var common: RemoteAnnotatorSettings { settings.common }
+    /// Not yet: the OpenAI Batch API comes next.
+    public var batchMode: (any BatchAnnotator)? { nil }
+
     /// OpenAI's own rule; other compatible servers count their own way.
     let imageTokenRule = ImageTokenRule.openAITiles
 

@@ -12,6 +12,9 @@ public struct MetadataAnnotator: Annotator {
     /// Measures the original itself, not a preview.
     public let previewSide: Int? = nil
 
+    /// None: it runs here, at once.
+    public let batchMode: (any BatchAnnotator)? = nil
+
     /// Nothing: it runs here and bills nothing.
     public func estimatedInputTokens(width: Int, height: Int) -> Int? { nil }
 

@@ -31,6 +31,7 @@ extension ImageRecord {
             inputTokens: row.integer(at: 24).map { Int($0) },
             outputTokens: row.integer(at: 25).map { Int($0) },
             serviceTier: row.text(at: 26).flatMap(ServiceTier.init(rawValue:)),
+            batchJob: BatchJob.displayName(heldBy: row.text(at: 27)),
             annotationStatus: TaskStatus(rawValue: row.text(at: 14) ?? "") ?? .pending,
             annotationError: row.text(at: 15),
             annotationErrorClass: row.text(at: 16).flatMap(FailureClass.init(rawValue:)),

@@ -21,6 +21,7 @@ enum SQLFragments {
         case .failed: ("(annotation_status = 'failed' OR thumbnail_status = 'failed')", [])
         case .unfinished: ("(annotation_status IN ('pending', 'processing') OR thumbnail_status IN ('pending', 'processing'))", [])
         case .ids(let ids): ids.isEmpty ? ("0 = 1", []) : ("id IN (\(placeholders(ids.count)))", ids.map { .integer($0) })
+        case .annotationsHeldBy(let worker): ("annotation_status = 'processing' AND annotation_lease_owner = ?", [.text(worker)])
         }
     }
 }

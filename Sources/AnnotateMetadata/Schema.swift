@@ -17,7 +17,7 @@ enum Schema {
         id, filename, sha256, content_type, size_bytes, width, height, s3_key_original, s3_key_thumbnail,
         annotation, tags, model, prompt_hash, tokens, annotation_status, annotation_error, annotation_error_class,
         annotation_attempts, thumbnail_status, thumbnail_error, thumbnail_error_class, thumbnail_attempts, uploaded_at, updated_at,
-        input_tokens, output_tokens, service_tier
+        input_tokens, output_tokens, service_tier, annotation_lease_owner
         """
 
     /// The latest failures, newest first: each task's failed rows come from its (status,

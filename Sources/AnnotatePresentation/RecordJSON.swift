@@ -18,7 +18,7 @@ public struct RecordJSON: Encodable, Sendable {
     enum Keys: String, CodingKey {
         case id, filename, sha256, content_type, size, width, height, annotation, tags, model
         case annotation_status, annotation_error, annotation_error_class, thumbnail_status, thumbnail_error, thumbnail_error_class
-        case s3_key_original, s3_key_thumbnail, attempts, tokens, input_tokens, output_tokens, service_tier, cost_usd
+        case s3_key_original, s3_key_thumbnail, attempts, tokens, input_tokens, output_tokens, service_tier, cost_usd, batch_job
         case uploaded_at, updated_at
     }
 
@@ -49,6 +49,7 @@ public struct RecordJSON: Encodable, Sendable {
         try c.encode(record.outputTokens, forKey: .output_tokens)
         try c.encode(record.serviceTier, forKey: .service_tier)
         try c.encode(prices.cost(of: record).map(Dollars.rounded), forKey: .cost_usd)
+        try c.encode(record.batchJob, forKey: .batch_job)
         try c.encode(Timestamp.iso8601(record.uploadedAt), forKey: .uploaded_at)
         try c.encode(Timestamp.iso8601(record.updatedAt), forKey: .updated_at)
     }
@@ -73,15 +74,41 @@ public struct SummaryJSON: Encodable, Sendable {
     public let failures: [ImageRecord]
     /// What the recorded annotations cost.
     public let cost: CostReport
+    /// The batch jobs in flight.
+    public let jobs: [BatchJob]
+    /// When the summary was read (for the jobs' ages).
+    public let now: Date
 
-    /// The JSON of `summary`, `failures` and `cost`.
-    public init(summary: StatusSummary, failures: [ImageRecord], cost: CostReport) {
+    /// The JSON of `summary`, `failures`, `cost` and the batch jobs in flight.
+    public init(summary: StatusSummary, failures: [ImageRecord], cost: CostReport, jobs: [BatchJob], now: Date = Date()) {
         self.summary = summary
         self.failures = failures
         self.cost = cost
+        self.jobs = jobs
+        self.now = now
     }
 
-    enum Keys: String, CodingKey { case total, annotation, thumbnail, tokens, cost_usd, cost_by_model, failures }
+    enum Keys: String, CodingKey { case total, annotation, thumbnail, tokens, cost_usd, cost_by_model, batch_jobs, failures }
+
+    /// `{"batch_job", "name", "model", "phase", "state", "requests", "succeeded", "failed", "created_at", "age_seconds"}`.
+    struct JobLine: Encodable {
+        let job: BatchJob
+        let now: Date
+        enum CodingKeys: String, CodingKey { case batch_job, name, model, phase, state, requests, succeeded, failed, created_at, age_seconds }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(job.displayName, forKey: .batch_job)
+            try c.encode(job.name, forKey: .name)
+            try c.encode(job.model, forKey: .model)
+            try c.encode(job.phase.rawValue, forKey: .phase)
+            try c.encode(job.state?.rawValue, forKey: .state)
+            try c.encode(job.requests, forKey: .requests)
+            try c.encode(job.succeeded, forKey: .succeeded)
+            try c.encode(job.failed, forKey: .failed)
+            try c.encode(Timestamp.iso8601(job.createdAt), forKey: .created_at)
+            try c.encode(Int(now.timeIntervalSince(job.createdAt).rounded(.down)), forKey: .age_seconds)
+        }
+    }
 
     /// `{"model", "service_tier", "annotations", "input_tokens", "output_tokens", "tokens", "cost_usd"}`.
     struct CostLine: Encodable {
@@ -125,6 +152,7 @@ public struct SummaryJSON: Encodable, Sendable {
         try c.encode(summary.tokens, forKey: .tokens)
         try c.encode(Dollars.rounded(cost.totalUSD), forKey: .cost_usd)
         try c.encode(cost.lines.map(CostLine.init), forKey: .cost_by_model)
+        try c.encode(jobs.map { JobLine(job: $0, now: now) }, forKey: .batch_jobs)
         try c.encode(
             failures.map {
                 Failure(

@@ -13,6 +13,8 @@ public protocol Annotator: Sendable {
     /// The input tokens a call for an image of this display size would be billed, by the model's
     /// documented rule on the preview that would be sent; nil for an annotator that bills nothing.
     func estimatedInputTokens(width: Int, height: Int) -> Int?
+    /// The annotator's half-price asynchronous mode (`process --batch`); nil when its API has none.
+    var batchMode: (any BatchAnnotator)? { get }
 }
 
 /// What an annotator gets: the original's bytes, a downscaled JPEG when it asked for one, and

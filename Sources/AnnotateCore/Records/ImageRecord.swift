@@ -57,6 +57,8 @@ public struct ImageRecord: Sendable, Equatable {
     public var outputTokens: Int?
     /// The tier the annotation was billed at.
     public var serviceTier: ServiceTier?
+    /// The batch job holding the annotation task (its display name), while one does.
+    public var batchJob: String?
     /// The annotation task's state.
     public var annotationStatus: TaskStatus
     /// Why the annotation failed, or why it waits to retry.
@@ -97,6 +99,7 @@ public struct ImageRecord: Sendable, Equatable {
         inputTokens: Int? = nil,
         outputTokens: Int? = nil,
         serviceTier: ServiceTier? = nil,
+        batchJob: String? = nil,
         annotationStatus: TaskStatus = .pending,
         annotationError: String? = nil,
         annotationErrorClass: FailureClass? = nil,
@@ -125,6 +128,7 @@ public struct ImageRecord: Sendable, Equatable {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.serviceTier = serviceTier
+        self.batchJob = batchJob
         self.annotationStatus = annotationStatus
         self.annotationError = annotationError
         self.annotationErrorClass = annotationErrorClass

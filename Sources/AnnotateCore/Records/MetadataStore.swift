@@ -30,6 +30,17 @@ public protocol MetadataStore: Sendable {
     func summary() async throws -> StatusSummary
     /// The tokens every recorded annotation was billed, per model and tier (replaced ones included).
     func usage() async throws -> [UsageTotal]
+    /// Records a batch job, or updates the one of the same display name (its hold aside).
+    func saveBatchJob(_ job: BatchJob) async throws
+    /// The batch jobs not yet finished (and the finished ones too, when asked), oldest first.
+    func batchJobs(includingFinished: Bool) async throws -> [BatchJob]
+    /// Takes the job for `owner` until `until` — false while another owner's hold is live — so
+    /// one process at a time submits, reconciles or collects it.
+    func takeBatchJob(_ displayName: String, owner: String, until: Date, at now: Date) async throws -> Bool
+    /// Gives up `owner`'s hold on the job.
+    func releaseBatchJob(_ displayName: String, owner: String) async throws
+    /// Forgets a job that was never sent (it held nothing, or its tasks are released).
+    func deleteBatchJob(_ displayName: String) async throws
     /// The most recently updated records with a failed task.
     func latestFailures(limit: Int) async throws -> [ImageRecord]
     /// A cheap round trip, for health checks.
@@ -71,6 +82,8 @@ public enum RecordFilter: Sendable, Equatable {
     case unfinished
     /// Only these ids.
     case ids([Int64])
+    /// Annotation tasks leased to this worker (a batch job's tasks).
+    case annotationsHeldBy(String)
 }
 
 /// A request to lease work.

@@ -308,7 +308,7 @@ public final class MySQLMetadataStore: MetadataStore {
     /// Runs `body` on a pooled connection. A lost connection (the server restarted, a proxy cut
     /// it) or a lost lock race is retried with backoff for up to the reconnect window; anything
     /// else becomes a `MetadataStoreError` naming the operation.
-    private func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
         let clock = ContinuousClock()
         let deadline = clock.now + reconnectWindow
         var delay = Duration.milliseconds(50)

@@ -90,6 +90,17 @@ extension Schema {
             ]),
         Migration(name: "0007-change-counter", statements: mysqlChangeCounter),
         Migration(name: "0008-token-usage", statements: mysqlUsage),
+        Migration(
+            name: "0009-batch-jobs",
+            statements: [
+                """
+                CREATE TABLE IF NOT EXISTS batch_jobs (display_name VARCHAR(100) NOT NULL PRIMARY KEY, name VARCHAR(200) NULL,
+                    model VARCHAR(200) NOT NULL, prompt_hash VARCHAR(100) NULL, phase VARCHAR(20) NOT NULL, state VARCHAR(20) NULL, input_file VARCHAR(200) NULL,
+                    requests BIGINT NOT NULL DEFAULT 0, succeeded BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0,
+                    note TEXT NULL, owner VARCHAR(200) NULL, owner_until BIGINT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+                    INDEX batch_jobs_phase (phase, created_ms)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin
+                """
+            ]),
     ]
 
     /// As SQLite's, with the ledger sharded by connection like `image_counts`; rerunnable (the

@@ -75,6 +75,17 @@ extension Schema {
         // (recorded all the same, so both dialects list the same migrations).
         Migration(name: "0007-change-counter", statements: []),
         Migration(name: "0008-token-usage", statements: sqliteUsage),
+        Migration(
+            name: "0009-batch-jobs",
+            statements: [
+                """
+                CREATE TABLE batch_jobs (display_name TEXT PRIMARY KEY, name TEXT, model TEXT NOT NULL, prompt_hash TEXT, phase TEXT NOT NULL,
+                    state TEXT, input_file TEXT, requests INTEGER NOT NULL DEFAULT 0, succeeded INTEGER NOT NULL DEFAULT 0,
+                    failed INTEGER NOT NULL DEFAULT 0, note TEXT, owner TEXT, owner_until INTEGER,
+                    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)
+                """,
+                "CREATE INDEX batch_jobs_phase ON batch_jobs (phase, created_ms)",
+            ]),
     ]
 
     /// The input/output split and tier of each annotation, and `image_usage`: the tokens every

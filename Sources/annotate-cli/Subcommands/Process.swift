@@ -54,6 +54,27 @@ struct Process: AsyncParsableCommand {
 
     @Flag(
         help: ArgumentHelp(
+            "Annotate through the annotator's Batch API at half price: first collect finished jobs (by key), then submit the selected annotation tasks as new jobs; thumbnails run here as usual."
+        ))
+    var batch = false
+
+    @Option(help: ArgumentHelp("With --batch: the most requests per job; more are split into several jobs. [default: 5000]", valueName: "n"))
+    var batchSize: Int = 5_000
+
+    @Option(
+        help: ArgumentHelp(
+            "With --batch: a job still pending or running after this long is cancelled and its tasks re-queued. [default: 24h]",
+            valueName: "duration"))
+    var batchDeadline: String = "24h"
+
+    @Flag(help: "With --batch: keep polling until no job is in flight, collecting each as it finishes.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("With --batch --wait: how often to poll the jobs. [default: 30s]", valueName: "duration"))
+    var batchPoll: String = "30s"
+
+    @Flag(
+        help: ArgumentHelp(
             "Spend nothing, change nothing: print how many images the other options select, the tokens their annotations would use and the cost at each tier."
         ))
     var dryRun = false
@@ -83,6 +104,21 @@ struct Process: AsyncParsableCommand {
             }
             _ = try Self.queueURL(queue)
         }
+        if batch && (watch || event != nil || queue != nil) {
+            throw ValidationError("--batch submits and collects jobs over the records; it takes no --watch, --event or --queue")
+        }
+        if !batch && (wait || batchSize != 5_000 || batchDeadline != "24h" || batchPoll != "30s") {
+            throw ValidationError("--wait, --batch-size, --batch-deadline and --batch-poll apply only with --batch")
+        }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        guard let deadline = Quantity.duration(batchDeadline), deadline > .zero else {
+            throw ValidationError("--batch-deadline takes a duration such as 24h or 90m, not \(batchDeadline.debugDescription)")
+        }
+        _ = deadline
+        guard let poll = Quantity.duration(batchPoll), poll > .zero else {
+            throw ValidationError("--batch-poll takes a duration such as 30s or 5m, not \(batchPoll.debugDescription)")
+        }
+        _ = poll
         if dryRun && (watch || event != nil || queue != nil) {
             throw ValidationError("--dry-run estimates a run over the records; it takes no --watch, --event or --queue")
         }
@@ -124,6 +160,11 @@ struct Process: AsyncParsableCommand {
                     return
                 }
                 try await components.verifyStores()
+                if batch {
+                    if !ids.isEmpty { options.ids = ids }
+                    try await runBatch(pipeline: pipeline, options: options, components: components, output: output)
+                    return
+                }
                 if let queue {
                     try await consume(queue: try Self.queueURL(queue), components: components, pipeline: pipeline, options: options, output: output)
                     return
@@ -178,6 +219,28 @@ extension Process {
 }
 
 extension Process {
+    /// `--batch`: collect, submit, wait if asked; prints each recorded task and each job's
+    /// event, then the summary; exits as `process` does.
+    func runBatch(pipeline: Pipeline, options: PipelineOptions, components: Components, output: Output) async throws {
+        var batchOptions = BatchOptions()
+        batchOptions.jobSize = batchSize
+        batchOptions.deadline = Quantity.duration(batchDeadline)!
+        batchOptions.wait = wait
+        batchOptions.pollInterval = Quantity.duration(batchPoll)!
+        let runner = ProcessRunner(output: output, logger: components.logger)
+        let service = try BatchService(
+            run: BatchRun(
+                pipeline: pipeline, options: options, batchOptions: batchOptions, reportTask: runner.print,
+                reportJob: { await BatchJobLine.print($0, to: output) }))
+        try await ServiceRunner.run([.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: components.logger)
+        guard let summary = service.summary else { throw CancellationError() }
+        await runner.print(summary.run, batch: summary)
+        if summary.run.stopped { throw ExitCode(130) }
+        if summary.run.failedCount > 0 { throw ExitCode(.itemsFailed) }
+    }
+}
+
+extension Process {
     /// `--queue`: the queue worker as the one service; exits as `process` does (1 when tasks
     /// failed or objects were refused, 69 when a service every image needs is gone).
     func consume(queue url: URL, components: Components, pipeline: Pipeline, options: PipelineOptions, output: Output) async throws {
@@ -226,12 +289,16 @@ struct ProcessRunner {
         }
     }
 
-    /// The run's counts (and a queue worker's message counts), as the last line.
-    func print(_ summary: RunSummary, messages: QueueWorker.Summary? = nil) async {
+    /// The run's counts (and a queue worker's message counts, or a batch run's job counts), as the last line.
+    func print(_ summary: RunSummary, messages: QueueWorker.Summary? = nil, batch: BatchSummary? = nil) async {
         if output.json {
-            await output.result(json: SummaryLine(summary: summary, messages: messages))
+            await output.result(json: SummaryLine(summary: summary, messages: messages, batch: batch))
         } else {
-            let queue = messages.map { "; \($0.deleted) messages done, \($0.redelivered) left for redelivery" } ?? ""
+            let queue =
+                messages.map { "; \($0.deleted) messages done, \($0.redelivered) left for redelivery" }
+                ?? batch.map {
+                    "; batch: \($0.submitted) job\($0.submitted == 1 ? "" : "s") submitted (\($0.requests) requests), \($0.collected) collected, \($0.inFlight) in flight"
+                } ?? ""
             await output.result(
                 "\(summary.images) images: \(summary.completedCount) tasks completed, \(summary.failedCount) failed\(summary.retried > 0 ? ", \(summary.retried) retried" : "")\(queue)"
             )
@@ -258,6 +325,7 @@ struct TaskLine: Encodable {
 struct SummaryLine: Encodable {
     let summary: RunSummary
     var messages: QueueWorker.Summary? = nil
+    var batch: BatchSummary? = nil
     enum CodingKeys: String, CodingKey { case summary }
     struct Counts: Encodable {
         let images: Int
@@ -267,6 +335,7 @@ struct SummaryLine: Encodable {
         let annotation: [String: Int]
         let thumbnail: [String: Int]
         let messages: [String: Int]?
+        let batch: [String: Int]?
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -277,7 +346,8 @@ struct SummaryLine: Encodable {
             Counts(
                 images: summary.images, completed: summary.completedCount, failed: summary.failedCount,
                 retried: summary.retried, annotation: counts(.annotation), thumbnail: counts(.thumbnail),
-                messages: messages.map { ["deleted": $0.deleted, "redelivered": $0.redelivered, "refused": $0.refused] }),
+                messages: messages.map { ["deleted": $0.deleted, "redelivered": $0.redelivered, "refused": $0.refused] },
+                batch: batch.map { ["submitted": $0.submitted, "requests": $0.requests, "collected": $0.collected, "in_flight": $0.inFlight] }),
             forKey: .summary)
     }
 }

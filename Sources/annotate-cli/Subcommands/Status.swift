@@ -83,10 +83,11 @@ struct Status: AsyncParsableCommand {
                     let summary = try await metadata.summary()
                     let failures = try await metadata.latestFailures(limit: 10)
                     let cost = CostReport(usage: try await metadata.usage(), prices: prices)
+                    let jobs = try await metadata.batchJobs(includingFinished: false)
                     if global.json {
-                        await output.result(json: SummaryJSON(summary: summary, failures: failures, cost: cost))
+                        await output.result(json: SummaryJSON(summary: summary, failures: failures, cost: cost, jobs: jobs))
                     } else {
-                        await output.result(Self.describe(summary, failures: failures, cost: cost))
+                        await output.result(Self.describe(summary, failures: failures, cost: cost) + Self.describe(jobs, now: Date()))
                     }
                 }
                 if wait, try await metadata.summary().failed > 0 { throw ExitCode(.itemsFailed) }
@@ -124,6 +125,21 @@ struct Status: AsyncParsableCommand {
         }.joined(separator: "\n")
     }
 
+    /// The batch jobs in flight, one line each: name, state, counts, age.
+    static func describe(_ jobs: [BatchJob], now: Date) -> String {
+        guard !jobs.isEmpty else { return "" }
+        var lines = ["batch jobs in flight:"]
+        for job in jobs {
+            let seconds = Int(max(now.timeIntervalSince(job.createdAt), 0))
+            let age = seconds >= 3600 ? "\(seconds / 3600)h \(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m" : "\(seconds)s"
+            let state = job.phase == .submitting ? "submitting" : (job.state?.rawValue ?? "submitted")
+            lines.append(
+                "  \(job.displayName)  \(job.name ?? "-")  \(state)  \(job.requests) requests (\(job.succeeded) succeeded, \(job.failed) failed)  \(job.model)  age \(age)"
+            )
+        }
+        return "\n" + lines.joined(separator: "\n")
+    }
+
     /// The cost so far, then one line per model and tier; a model without a price says how to give it one.
     static func describe(_ cost: CostReport) -> [String] {
         guard !cost.lines.isEmpty else { return [] }
@@ -151,6 +167,7 @@ struct Status: AsyncParsableCommand {
         add("size", r.size.map { "\($0) bytes" })
         if let w = r.width, let h = r.height { add("dimensions", "\(w)×\(h)") }
         add("annotation", "\(r.annotationStatus.rawValue)\(r.annotationError.map { " (\($0))" } ?? "")")
+        add("batch job", r.batchJob)
         add("caption", r.annotation)
         add("tags", r.tags.isEmpty ? nil : r.tags.joined(separator: ", "))
         add("model", r.model)

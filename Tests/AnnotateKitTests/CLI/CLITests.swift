@@ -211,7 +211,7 @@ import Glibc
                 "tags", "model", "annotation_status", "annotation_error", "thumbnail_status",
                 "thumbnail_error", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens",
                 "uploaded_at", "updated_at", "annotation_error_class", "thumbnail_error_class",
-                "input_tokens", "output_tokens", "service_tier", "cost_usd",
+                "input_tokens", "output_tokens", "service_tier", "cost_usd", "batch_job",
             ])
         #expect(record["cost_usd"] as? Double == 0, "the offline annotator bills nothing")
         #expect(record["filename"] as? String == "sunset-exif8.jpg")
@@ -221,7 +221,7 @@ import Glibc
         #expect((record["tags"] as? [String])?.contains("landscape") == true)
 
         let summaryJSON = try #require(try binary.run(["status", "--json"]).json().first)
-        #expect(Set(summaryJSON.keys) == ["total", "annotation", "thumbnail", "tokens", "cost_usd", "cost_by_model", "failures"])
+        #expect(Set(summaryJSON.keys) == ["total", "annotation", "thumbnail", "tokens", "cost_usd", "cost_by_model", "batch_jobs", "failures"])
         #expect(summaryJSON["cost_usd"] as? Double == 0 && (summaryJSON["cost_by_model"] as? [Any])?.isEmpty == true)
         #expect((summaryJSON["thumbnail"] as? [String: Int])?["completed"] == 2)
 

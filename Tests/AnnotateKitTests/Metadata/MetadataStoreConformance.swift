@@ -371,3 +371,43 @@ enum MetadataStoreConformance {
         #expect(try await store.summary() == expected, sourceLocation: sourceLocation)
     }
 }
+
+extension MetadataStoreConformance {
+    /// The batch-job ledger: saved and updated by display name, listed in flight oldest first,
+    /// held by one owner at a time until the hold lapses, forgotten when never sent; and the
+    /// tasks a job holds are listed by its worker name and shown on their records.
+    static func batchJobsAreKeptHeldAndListed(_ store: any MetadataStore) async throws {
+        var job = BatchJob(displayName: "annotate-1", model: "m", promptHash: "p", createdAt: t0, updatedAt: t0)
+        try await store.saveBatchJob(job)
+        try await store.saveBatchJob(BatchJob(displayName: "annotate-2", model: "m", createdAt: t0.addingTimeInterval(1), updatedAt: t0))
+        #expect(try await store.batchJobs(includingFinished: false).map(\.displayName) == ["annotate-1", "annotate-2"])
+        #expect(try await store.takeBatchJob("annotate-1", owner: "a", until: t0.addingTimeInterval(60), at: t0))
+        #expect(try await store.takeBatchJob("annotate-1", owner: "a", until: t0.addingTimeInterval(90), at: t0), "the holder renews")
+        #expect(try await !store.takeBatchJob("annotate-1", owner: "b", until: t0.addingTimeInterval(60), at: t0.addingTimeInterval(30)))
+        #expect(try await store.takeBatchJob("annotate-1", owner: "b", until: t0.addingTimeInterval(200), at: t0.addingTimeInterval(91)), "lapsed")
+        try await store.releaseBatchJob("annotate-1", owner: "a")
+        #expect(
+            try await !store.takeBatchJob("annotate-1", owner: "c", until: t0.addingTimeInterval(300), at: t0.addingTimeInterval(92)),
+            "not a's to give")
+        try await store.releaseBatchJob("annotate-1", owner: "b")
+        #expect(try await store.takeBatchJob("annotate-1", owner: "c", until: t0.addingTimeInterval(300), at: t0.addingTimeInterval(92)))
+
+        (job.name, job.phase, job.state, job.inputFile, job.requests, job.succeeded, job.note) = (
+            "batches/x", .submitted, .running, "files/in", 3, 1, "polled"
+        )
+        job.updatedAt = t0.addingTimeInterval(5)
+        try await store.saveBatchJob(job)
+        #expect(try await store.batchJobs(includingFinished: false).first == job)
+        job.phase = .finished
+        try await store.saveBatchJob(job)
+        try await store.deleteBatchJob("annotate-2")
+        #expect(try await store.batchJobs(includingFinished: false).isEmpty)
+        #expect(try await store.batchJobs(includingFinished: true) == [job])
+
+        let ids = try await insert(store, count: 3)
+        _ = try await store.claim(request(job.worker, limit: 2, tasks: [.annotation]), at: t0)
+        let held = try await store.allRecords(filter: .annotationsHeldBy(job.worker))
+        #expect(held.map(\.id) == Array(ids.prefix(2)) && held.allSatisfy { $0.batchJob == "annotate-1" })
+        #expect(try await store.record(id: ids[2])?.batchJob == nil)
+    }
+}

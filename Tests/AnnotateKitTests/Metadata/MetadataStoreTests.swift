@@ -58,6 +58,9 @@ extension MariaDBServerSuites {
         @Test(arguments: backends) func usageLedger(_ backend: Backend) async throws {
             try await MetadataStoreConformance.usageLedgerCountsEveryRecordedAnnotation(try store(backend))
         }
+        @Test(arguments: backends) func batchJobs(_ backend: Backend) async throws {
+            try await MetadataStoreConformance.batchJobsAreKeptHeldAndListed(try store(backend))
+        }
         @Test(arguments: backends) func textRoundTrips(_ backend: Backend) async throws {
             try await MetadataStoreConformance.textRoundTripsExactly(try store(backend))
         }

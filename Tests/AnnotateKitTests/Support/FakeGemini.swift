@@ -37,6 +37,8 @@ final class FakeGemini: @unchecked Sendable {
     /// Requests that the real API would refuse, and why.
     private(set) var violations: [String] = []
     private var server: LoopbackHTTPServer!
+    /// The Batch and Files API.
+    private(set) var batch: FakeGeminiBatch!
 
     var baseURL: String { server.baseURL }
     var requests: Int { lock.withLock { observed.count + violations.count } }
@@ -49,11 +51,12 @@ final class FakeGemini: @unchecked Sendable {
         self.maxSide = maxSide
         self.script = script
         server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+        batch = FakeGeminiBatch(baseURL: server.baseURL, check: { [unowned self] body in self.check(body) })
     }
 
     func stop() { server.stop() }
 
-    private func reject(_ status: Int, _ message: String, _ canonical: String, extra: [[String: Any]] = []) -> LoopbackHTTPServer.Response {
+    fileprivate func reject(_ status: Int, _ message: String, _ canonical: String, extra: [[String: Any]] = []) -> LoopbackHTTPServer.Response {
         lock.withLock { violations.append(message) }
         return .json(status, ["error": ["code": status, "message": message, "status": canonical, "details": extra]])
     }
@@ -63,6 +66,15 @@ final class FakeGemini: @unchecked Sendable {
     }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
+        if FakeGeminiBatch.handles(request) {
+            if !request.path.hasPrefix("/upload/") || request.query.isEmpty {
+                if request.query.contains("key=") { return reject(400, "the key must travel in the x-goog-api-key header", "INVALID_ARGUMENT") }
+                guard request.headers["x-goog-api-key"] == key else {
+                    return reject(403, "Method doesn't allow unregistered callers. Please use API Key.", "PERMISSION_DENIED")
+                }
+            }
+            return batch.handle(request)
+        }
         let getsModel = request.method == "GET" && request.path.hasPrefix("/v1beta/models/") && !request.path.contains(":")
         guard getsModel || (request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":generateContent"))
         else {
@@ -91,6 +103,29 @@ final class FakeGemini: @unchecked Sendable {
         else {
             return reject(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
         }
+        switch check(body) {
+        case .failure(let refusal):
+            return refusal.response
+        case .success(let (longSide, prompt, tier)):
+            let behavior: Behavior = lock.withLock {
+                observed.append(Observed(path: request.path, longSide: longSide, bodyBytes: request.body.count, prompt: prompt, serviceTier: tier))
+                return script.isEmpty ? .success(caption: "A test caption.", tags: ["test"], tokens: 300) : script.removeFirst()
+            }
+            return answer(behavior)
+        }
+    }
+
+    /// Why the real API would refuse a `generateContent` body (recorded as a violation).
+    struct Refusal: Error {
+        let response: LoopbackHTTPServer.Response
+    }
+
+    /// Checks a `generateContent` body as the API would, the synchronous call's or a batch line's:
+    /// the preview's long side, the prompt and the tier it asked for, or the refusal.
+    func check(_ body: [String: Any]) -> Result<(Int, String, String?), Refusal> {
+        func reject(_ status: Int, _ message: String, _ canonical: String) -> Result<(Int, String, String?), Refusal> {
+            .failure(Refusal(response: self.reject(status, message, canonical)))
+        }
         guard let contents = body["contents"] as? [[String: Any]], let parts = contents.first?["parts"] as? [[String: Any]] else {
             return reject(400, "contents[0].parts is required", "INVALID_ARGUMENT")
         }
@@ -102,6 +137,7 @@ final class FakeGemini: @unchecked Sendable {
             return reject(400, "an inline image with mimeType and base64 data is required", "INVALID_ARGUMENT")
         }
         guard let header = try? Vips.probe(image) else { return reject(400, "Unable to process input image.", "INVALID_ARGUMENT") }
+
         let longSide = max(header.width, header.height)
         guard longSide <= maxSide else { return reject(400, "image long side \(longSide) exceeds the bound \(maxSide)", "INVALID_ARGUMENT") }
         let prompt = parts.compactMap { $0["text"] as? String }.joined()
@@ -115,23 +151,22 @@ final class FakeGemini: @unchecked Sendable {
         if generationConfigHasTier(config) { return reject(400, "Unknown name \"serviceTier\" at 'generation_config'", "INVALID_ARGUMENT") }
         let tier = body["serviceTier"] as? String
         if let tier, !["flex", "standard"].contains(tier) { return reject(400, "Invalid value at 'service_tier' (\(tier))", "INVALID_ARGUMENT") }
-        let behavior: Behavior = lock.withLock {
-            observed.append(Observed(path: request.path, longSide: longSide, bodyBytes: request.body.count, prompt: prompt, serviceTier: tier))
-            return script.isEmpty ? .success(caption: "A test caption.", tags: ["test"], tokens: 300) : script.removeFirst()
-        }
-        return answer(behavior)
+        return .success((longSide, prompt, tier))
+    }
+
+    /// A successful `GenerateContentResponse`: the JSON answer as text, 20 output tokens.
+    static func successBody(_ caption: String, _ tags: [String], _ tokens: Int) -> [String: Any] {
+        let text = String(decoding: try! JSONSerialization.data(withJSONObject: ["caption": caption, "tags": tags]), as: UTF8.self)
+        return [
+            "candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP", "index": 0]],
+            "usageMetadata": ["promptTokenCount": tokens - 20, "candidatesTokenCount": 20, "totalTokenCount": tokens],
+            "modelVersion": "fake",
+        ]
     }
 
     private func answer(_ behavior: Behavior) -> LoopbackHTTPServer.Response {
         func success(_ caption: String, _ tags: [String], _ tokens: Int) -> LoopbackHTTPServer.Response {
-            let text = String(decoding: try! JSONSerialization.data(withJSONObject: ["caption": caption, "tags": tags]), as: UTF8.self)
-            return .json(
-                200,
-                [
-                    "candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP", "index": 0]],
-                    "usageMetadata": ["promptTokenCount": tokens - 20, "candidatesTokenCount": 20, "totalTokenCount": tokens],
-                    "modelVersion": "fake",
-                ])
+            .json(200, Self.successBody(caption, tags, tokens))
         }
         switch behavior {
         case .success(let caption, let tags, let tokens):

@@ -168,7 +168,7 @@ import Testing
                 "id", "filename", "sha256", "content_type", "size", "width", "height", "annotation", "tags", "model",
                 "annotation_status", "annotation_error", "annotation_error_class", "thumbnail_status", "thumbnail_error",
                 "thumbnail_error_class", "s3_key_original", "s3_key_thumbnail", "attempts", "tokens", "uploaded_at", "updated_at",
-                "input_tokens", "output_tokens", "service_tier", "cost_usd",
+                "input_tokens", "output_tokens", "service_tier", "cost_usd", "batch_job",
             ]
             #expect(Set(record.keys) == expected)
             #expect(record["annotation_status"] as? String == "completed" && record["thumbnail_status"] as? String == "completed")
