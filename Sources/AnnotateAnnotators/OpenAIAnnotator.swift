@@ -29,8 +29,10 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     let settings: Settings
     let exchange: RemoteExchange
     var common: RemoteAnnotatorSettings { settings.common }
-    /// Not yet: the OpenAI Batch API comes next.
-    public var batchMode: (any BatchAnnotator)? { nil }
+    /// The OpenAI Batch API on the same server (where it has one: `process --batch` says when not).
+    public var batchMode: (any BatchAnnotator)? {
+        OpenAIBatchClient(annotator: self, transport: exchange.transport)
+    }
 
     /// OpenAI's own rule; other compatible servers count their own way.
     let imageTokenRule = ImageTokenRule.openAITiles
@@ -88,8 +90,19 @@ public struct OpenAIAnnotator: RemoteAnnotator {
 
     /// Sends the preview and prompt to `chat/completions` and checks the answer.
     public func annotate(_ image: AnnotationInput) async throws -> Annotation {
+        var headers = ["Content-Type": "application/json"]
+        if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
+        let request = TransportRequest(
+            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
+            headers: headers, body: try JSONEncoder().encode(request(for: image, tier: common.serviceTier)), timeout: common.timeout)
+        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+    }
+
+    /// The `chat/completions` body for `image`: the one builder of the synchronous request and of
+    /// each batch line's body (a batch line asks for no tier).
+    func request(for image: AnnotationInput, tier: ServiceTier) -> Request {
         let upload = image.upload
-        let body = Request(
+        return Request(
             model: model,
             messages: [
                 .init(
@@ -100,13 +113,7 @@ public struct OpenAIAnnotator: RemoteAnnotator {
                     ])
             ],
             response_format: .init(type: "json_object"), temperature: common.temperature,
-            service_tier: common.serviceTier == .flex ? "flex" : nil)
-        var headers = ["Content-Type": "application/json"]
-        if let key = settings.apiKey { headers["Authorization"] = "Bearer \(key.reveal())" }
-        let request = TransportRequest(
-            method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
-            headers: headers, body: try JSONEncoder().encode(body), timeout: common.timeout)
-        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+            service_tier: tier == .flex ? "flex" : nil)
     }
 
     /// The tier to record: the one the answer echoes (OpenAI may serve a flex request at
@@ -120,6 +127,11 @@ public struct OpenAIAnnotator: RemoteAnnotator {
     }
 
     func interpret(_ response: TransportResponse) throws(AnnotationError) -> Annotation {
+        try interpret(response, tier: common.serviceTier)
+    }
+
+    /// The checks every answer gets, synchronous or a batch line's (whose tier is `batch`).
+    func interpret(_ response: TransportResponse, tier asked: ServiceTier) throws(AnnotationError) -> Annotation {
         guard response.status == 200 else {
             let message =
                 (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error.message
@@ -149,6 +161,6 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         return Annotation(
             caption: parsed.caption, tags: parsed.tags, model: model, promptHash: promptHash,
             tokens: usage?.total_tokens, inputTokens: usage?.prompt_tokens, outputTokens: usage?.completion_tokens,
-            serviceTier: Self.billedTier(answer.service_tier, asked: common.serviceTier))
+            serviceTier: asked == .batch ? .batch : Self.billedTier(answer.service_tier, asked: asked))
     }
 }

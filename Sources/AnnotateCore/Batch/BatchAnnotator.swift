@@ -65,8 +65,9 @@ public struct BatchJobSnapshot: Sendable, Equatable {
         self.error = error
     }
 
-    /// Whether the results can be read now: finished, with its output written.
-    public var hasResults: Bool { (state == .succeeded || state == .cancelled) && (outputFile != nil || errorFile != nil) }
+    /// Whether the results can be read now: finished, with its output written (OpenAI also
+    /// delivers the finished part of an expired or cancelled batch).
+    public var hasResults: Bool { [.succeeded, .cancelled, .expired].contains(state) && (outputFile != nil || errorFile != nil) }
 }
 
 /// A job's state, the same words for every service.

@@ -6,7 +6,8 @@ import Foundation
 /// written to disk (never held whole), uploaded, then the job created. A run cut off at any
 /// step leaves the job `submitting`, for the next run to adopt or release.
 extension BatchRun {
-    func submitAll(into summary: inout BatchSummary) async throws {
+    /// `--stale`, `--retry-failed` and `--reprocess` put their tasks back to pending, once per run.
+    func resetSelection() async throws {
         let annotator = pipeline.annotator
         let stale = options.stale ? AnnotationProvenance(model: annotator.model, promptHash: annotator.promptHash) : nil
         let resetFrom: Set<TaskStatus> = options.reprocess ? [.failed, .completed] : (options.retryFailed ? [.failed] : [])
@@ -14,7 +15,11 @@ extension BatchRun {
             _ = try await metadata.reset(
                 ResetRequest(tasks: [.annotation], from: resetFrom, ids: options.ids, limit: options.limit, staleAgainst: stale), at: Date())
         }
-        var remaining = options.limit ?? .max
+    }
+
+    /// Submits jobs until nothing pending is left in scope (or `--limit` requests went out in this run).
+    func submitAll(into summary: inout BatchSummary) async throws {
+        var remaining = (options.limit ?? .max) - summary.requests
         while remaining > 0 && !(options.stop?.isRequested ?? false) {
             let size = min(batchOptions.jobSize, batch.maxRequestsPerJob, remaining)
             guard let submitted = try await submitOne(upTo: size, into: &summary) else { break }

@@ -42,10 +42,13 @@ public struct BatchRun: Sendable {
         var summary = BatchSummary()
         if options.tasks.contains(.annotation) {
             try await collectAll(into: &summary)
+            try await resetSelection()
             try await submitAll(into: &summary)
+            // Waiting, the retries a collection gives back go out at once too.
             while batchOptions.wait && summary.inFlight > 0 && !(options.stop?.isRequested ?? false) {
                 try await pause(batchOptions.pollInterval)
                 try await collectAll(into: &summary)
+                try await submitAll(into: &summary)
             }
         }
         if options.tasks.contains(.thumbnail) && !(options.stop?.isRequested ?? false) {

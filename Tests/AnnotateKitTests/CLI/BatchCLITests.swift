@@ -185,4 +185,30 @@ import Glibc
         #expect((try summary()["batch_jobs"] as? [Any])?.isEmpty == true)
         #expect(fake.batch.violations.isEmpty, "\(fake.batch.violations)")
     }
+
+    /// The OpenAI-compatible annotator through the OpenAI Batch API: custom ids, the output and
+    /// error files (a request failed inside its body gets another attempt, in a second batch that
+    /// the same `--wait` run submits and collects); a server without the API is named.
+    @Test func theOpenAIBatchAPIWhereTheServerHasOne() throws {
+        let openai = try FakeOpenAI()
+        var binary = binary
+        binary.environment = ["ANNOTATE_ANNOTATOR": "openai", "OPENAI_BASE_URL": openai.baseURL, "OPENAI_MODEL": "llava-test"]
+        #expect(try binary.run(["upload"] + samples.prefix(2)).status == 0)
+        let run = try binary.run(["process", "--batch", "--only", "annotation", "--wait", "--batch-poll", "50ms", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let batch = try #require(openai.batch)
+        #expect(batch.violations.isEmpty && openai.violations.isEmpty, "\(batch.violations) \(openai.violations)")
+        #expect(batch.batchIDs == [["img-1", "img-2"], ["img-2"]])
+        let records = try binary.run(["status", "--json", "1", "2"]).json()
+        #expect(records.allSatisfy { $0["annotation"] as? String == "A batched local caption." && $0["service_tier"] as? String == "batch" })
+        #expect(records.allSatisfy { $0["input_tokens"] as? Int == 80 && $0["output_tokens"] as? Int == 10 })
+        #expect(openai.serviceTiers.isEmpty, "no synchronous call")
+
+        let local = try FakeOpenAI(batchAPI: false)
+        binary.environment["OPENAI_BASE_URL"] = local.baseURL
+        #expect(try binary.run(["upload", samples[2]]).status == 0)
+        let refused = try binary.run(["process", "--batch", "--only", "annotation"])
+        #expect(refused.status == 69 && refused.stderr.contains("offers no Batch API (POST /v1/files answered 404)"), "\(refused.stderr)")
+        #expect(try binary.run(["status", "--json", "3"]).json().first?["annotation_status"] as? String == "pending")
+    }
 }

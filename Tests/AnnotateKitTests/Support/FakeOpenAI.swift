@@ -25,13 +25,16 @@ final class FakeOpenAI: @unchecked Sendable {
     private(set) var serviceTiers: [String?] = []
     private(set) var violations: [String] = []
     private var server: LoopbackHTTPServer!
+    /// The Batch API, unless the server is one of those without it.
+    private(set) var batch: FakeOpenAIBatch?
     var baseURL: String { server.baseURL + "/v1" }
 
-    init(key: String? = nil, maxSide: Int = 768, script: [Behavior] = []) throws {
+    init(key: String? = nil, maxSide: Int = 768, script: [Behavior] = [], batchAPI: Bool = true) throws {
         self.key = key
         self.maxSide = maxSide
         self.script = script
         server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+        if batchAPI { batch = FakeOpenAIBatch(check: { [unowned self] body in self.check(body) }) }
     }
 
     func stop() { server.stop() }
@@ -42,10 +45,39 @@ final class FakeOpenAI: @unchecked Sendable {
     }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
+        if request.path.hasPrefix("/v1/files") || request.path.hasPrefix("/v1/batches") {
+            guard let batch else { return .json(404, ["error": ["message": "404 page not found", "type": "not_found"]]) }
+            if let key, request.headers["authorization"] != "Bearer \(key)" { return reject(401, "Incorrect API key provided.") }
+            return batch.handle(request)
+        }
         guard request.method == "POST", request.path == "/v1/chat/completions" else { return reject(404, "unknown path \(request.path)") }
         if let key, request.headers["authorization"] != "Bearer \(key)" { return reject(401, "Incorrect API key provided.") }
-        guard let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
-            body["model"] as? String == "llava-test",
+        guard let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any] else {
+            return reject(400, "model llava-test and messages[0].content are required")
+        }
+        if let refusal = check(body) { return refusal }
+        let tier = body["service_tier"] as? String
+        let behavior: Behavior = lock.withLock {
+            longSides.append(Self.longSide(body) ?? 0)
+            serviceTiers.append(tier)
+            return script.isEmpty ? .success(content: #"{"caption": "A local caption", "tags": ["local"]}"#, tokens: 90) : script.removeFirst()
+        }
+        return answer(behavior, tier: tier)
+    }
+
+    /// The preview's long side in a checked body.
+    static func longSide(_ body: [String: Any]) -> Int? {
+        guard let content = (body["messages"] as? [[String: Any]])?.first?["content"] as? [[String: Any]],
+            let url = content.compactMap({ ($0["image_url"] as? [String: Any])?["url"] as? String ?? $0["image_url"] as? String }).first,
+            let image = Data(base64Encoded: String(url.dropFirst("data:image/jpeg;base64,".count))), let header = try? Vips.probe(image)
+        else { return nil }
+        return max(header.width, header.height)
+    }
+
+    /// The refusal a vision server would answer a `chat/completions` body with, or nil (a batch
+    /// line's body is checked the same way).
+    func check(_ body: [String: Any]) -> LoopbackHTTPServer.Response? {
+        guard body["model"] as? String == "llava-test",
             let content = (body["messages"] as? [[String: Any]])?.first?["content"] as? [[String: Any]]
         else {
             return reject(400, "model llava-test and messages[0].content are required")
@@ -65,11 +97,19 @@ final class FakeOpenAI: @unchecked Sendable {
         guard longSide <= maxSide else { return reject(400, "image long side \(longSide) exceeds \(maxSide)") }
         let tier = body["service_tier"] as? String
         if let tier, !["auto", "default", "flex", "scale", "priority"].contains(tier) { return reject(400, "Invalid service_tier \(tier)") }
-        let behavior: Behavior = lock.withLock {
-            longSides.append(longSide)
-            serviceTiers.append(tier)
-            return script.isEmpty ? .success(content: #"{"caption": "A local caption", "tags": ["local"]}"#, tokens: 90) : script.removeFirst()
-        }
+        return nil
+    }
+
+    /// A completion with the JSON answer, as a batch output line's body.
+    static func completionBody(_ content: String, tokens: Int) -> [String: Any] {
+        [
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "llava-test",
+            "choices": [["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": "stop"]],
+            "usage": ["prompt_tokens": tokens - 10, "completion_tokens": 10, "total_tokens": tokens],
+        ]
+    }
+
+    private func answer(_ behavior: Behavior, tier: String?) -> LoopbackHTTPServer.Response {
         func completion(_ content: String?, _ finish: String, _ tokens: Int) -> LoopbackHTTPServer.Response {
             .json(
                 200,
