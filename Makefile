@@ -115,6 +115,7 @@ bench: bench-deps test-deps release
 	python3 bench/bench.py
 	python3 bench/store_bench.py
 	python3 bench/web_bench.py
+	python3 bench/batch_bench.py
 
 # Every public declaration documented (at least 95%), and the sources as swift-format writes them.
 lint:

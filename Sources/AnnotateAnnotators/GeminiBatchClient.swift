@@ -197,25 +197,16 @@ public struct GeminiBatchClient: BatchAnnotator {
     ) async throws -> TransportResponse {
         var all = headers
         if authorized { all["x-goog-api-key"] = key.reveal() }
-        let response: TransportResponse
-        do {
-            response = try await transport.send(TransportRequest(method: method, url: url, headers: all, body: body, timeout: timeout))
-        } catch let error as HTTPTransportError {
-            throw BatchServiceError.unavailable("\(service) is unreachable (\(error))")
-        }
-        guard (200..<300).contains(response.status) else {
-            let error = try? JSONDecoder().decode(GeminiWire.ErrorBody.self, from: response.body)
-            let message = key.redact(
-                error?.error.message ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self)))
-            let said = "\(service) answered HTTP \(response.status) to \(method) \(url.path): \(message)"
-            switch response.status {
-            case 429: throw BatchServiceError.busy(said)
-            case 500...599: throw BatchServiceError.unavailable(said)
-            case 404 where url.path.hasSuffix(":batchGenerateContent") || url.path.hasSuffix("/files"):
-                throw BatchServiceError.unsupported("\(said) — this endpoint offers no Batch API")
-            default: throw BatchServiceError.refused(said)
-            }
-        }
-        return response
+        return try await BatchExchange(service: service, transport: transport).send(
+            TransportRequest(method: method, url: url, headers: all, body: body, timeout: timeout),
+            message: { response in
+                let error = try? JSONDecoder().decode(GeminiWire.ErrorBody.self, from: response.body)
+                return key.redact(error?.error.message ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self)))
+            },
+            unsupported: { request in
+                let path = request.url.path
+                guard path.hasSuffix(":batchGenerateContent") || path.hasSuffix("/files") else { return nil }
+                return "\(service) is not offered at \(base.absoluteString) (\(request.method) \(path) answered 404)"
+            })
     }
 }

@@ -200,28 +200,20 @@ public struct OpenAIBatchClient: BatchAnnotator {
         _ method: String, _ url: URL, body: Data = Data(), timeout: Duration = .seconds(60), headers: [String: String] = [:]
     ) async throws -> TransportResponse {
         var all = headers
-        if let key = annotator.settings.apiKey { all["Authorization"] = "Bearer \(key.reveal())" }
-        let response: TransportResponse
-        do {
-            response = try await transport.send(TransportRequest(method: method, url: url, headers: all, body: body, timeout: timeout))
-        } catch let error as HTTPTransportError {
-            throw BatchServiceError.unavailable("\(service) is unreachable (\(error))")
-        }
-        guard (200..<300).contains(response.status) else {
-            let text =
-                (try? JSONDecoder().decode(OpenAIAnnotator.ErrorBody.self, from: response.body))?.error.message
-                ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
-            let message = annotator.settings.apiKey?.redact(text) ?? text
-            let said = "the server answered HTTP \(response.status) to \(method) \(url.path): \(message)"
-            switch response.status {
-            case 404 where url.path.hasSuffix("/files") || url.path.hasSuffix("/batches"):
-                throw BatchServiceError.unsupported(
-                    "the server at \(base.absoluteString) offers no Batch API (\(method) \(url.path) answered 404); run without --batch")
-            case 429: throw BatchServiceError.busy("\(service): \(said)")
-            case 500...599: throw BatchServiceError.unavailable("\(service): \(said)")
-            default: throw BatchServiceError.refused("\(service): \(said)")
-            }
-        }
-        return response
+        let key = annotator.settings.apiKey
+        if let key { all["Authorization"] = "Bearer \(key.reveal())" }
+        return try await BatchExchange(service: service, transport: transport).send(
+            TransportRequest(method: method, url: url, headers: all, body: body, timeout: timeout),
+            message: { response in
+                let text =
+                    (try? JSONDecoder().decode(OpenAIAnnotator.ErrorBody.self, from: response.body))?.error.message
+                    ?? AnnotationAnswer.preview(String(decoding: response.body, as: UTF8.self))
+                return key?.redact(text) ?? text
+            },
+            unsupported: { request in
+                let path = request.url.path
+                guard path.hasSuffix("/files") || path.hasSuffix("/batches") else { return nil }
+                return "the server at \(base.absoluteString) offers no Batch API (\(request.method) \(path) answered 404); run without --batch"
+            })
     }
 }

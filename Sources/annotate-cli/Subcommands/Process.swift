@@ -111,14 +111,12 @@ struct Process: AsyncParsableCommand {
             throw ValidationError("--wait, --batch-size, --batch-deadline and --batch-poll apply only with --batch")
         }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        guard let deadline = Quantity.duration(batchDeadline), deadline > .zero else {
+        guard Quantity.duration(batchDeadline).map({ $0 > .zero }) == true else {
             throw ValidationError("--batch-deadline takes a duration such as 24h or 90m, not \(batchDeadline.debugDescription)")
         }
-        _ = deadline
-        guard let poll = Quantity.duration(batchPoll), poll > .zero else {
+        guard Quantity.duration(batchPoll).map({ $0 > .zero }) == true else {
             throw ValidationError("--batch-poll takes a duration such as 30s or 5m, not \(batchPoll.debugDescription)")
         }
-        _ = poll
         if dryRun && (watch || event != nil || queue != nil) {
             throw ValidationError("--dry-run estimates a run over the records; it takes no --watch, --event or --queue")
         }
