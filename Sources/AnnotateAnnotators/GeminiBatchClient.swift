@@ -160,8 +160,18 @@ public struct GeminiBatchClient: BatchAnnotator {
         guard let operation = try? JSONDecoder().decode(GeminiBatchWire.Operation.self, from: body) else {
             throw BatchServiceError.unavailable("\(service) answered with something unreadable when asked to \(asked)")
         }
-        return try Self.snapshot(operation)
+        let snapshot = try Self.snapshot(operation)
+        if let state = operation.metadata?.state, !Self.knownStates.contains(state) {
+            logger.warning(
+                "the Gemini Batch API reports a job state this version does not know; treating it as still running",
+                metadata: ["job": "\(snapshot.name)", "state": "\(state)"])
+        }
+        return snapshot
     }
+
+    /// The states the wire is documented to carry.
+    static let knownStates: Set<String> = Set(
+        ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"].flatMap { ["BATCH_STATE_\($0)", "JOB_STATE_\($0)"] })
 
     /// The state by its suffix (`BATCH_STATE_…` on the wire, `JOB_STATE_…` in SDKs), the counts
     /// absent when zero, the output from either place it is written.

@@ -50,6 +50,8 @@ import Glibc
         let inFlight = try #require(try summary()["batch_jobs"] as? [[String: Any]])
         #expect(inFlight.count == 1 && inFlight[0]["requests"] as? Int == 4 && inFlight[0]["batch_job"] as? String == job["batch_job"] as? String)
         #expect(try binary.run(["status"]).stdout.contains("batch jobs in flight:"))
+        // `status --wait` waits on the job too (its tasks are processing until collected).
+        #expect(try binary.run(["status", "--wait", "--timeout", "0.5"]).status == 75)
         // Another synchronous worker finds nothing to annotate: the job holds the tasks.
         #expect(try binary.run(["process", "--json"]).json().filter { $0["task"] != nil }.isEmpty)
 
