@@ -151,35 +151,32 @@ struct Process: AsyncParsableCommand {
                 options.watch = watch
                 options.grace = Quantity.duration(grace)!
                 let pipeline = try components.pipeline(tasks: options.tasks)
+                // Unknown ids are named, the rest processed, and the run exits 1.
+                var unknown = false
+                if !ids.isEmpty && event == nil { (options.ids, unknown) = try await knownIDs(components, output: output) }
                 if dryRun {
-                    if !ids.isEmpty { options.ids = ids }
                     let estimate = try await pipeline.estimate(options)
                     await DryRunReport(estimate: estimate, prices: components.configuration.prices).print(to: output)
+                    if unknown { throw ExitCode(.itemsFailed) }
                     return
                 }
                 try await components.verifyStores()
                 if batch {
-                    if !ids.isEmpty { options.ids = ids }
                     try await runBatch(pipeline: pipeline, options: options, components: components, output: output)
+                    if unknown { throw ExitCode(.itemsFailed) }
                     return
                 }
                 if let queue {
                     try await consume(queue: try Self.queueURL(queue), components: components, pipeline: pipeline, options: options, output: output)
                     return
                 }
-                var unknown: [Int64] = []
                 var eventFailed = false
                 if let event {
                     let (eventIDs, failures) = try await register(event: event, components: components, pipeline: pipeline, output: output)
                     options.ids = eventIDs
                     eventFailed = failures
-                } else if !ids.isEmpty {
-                    let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
-                    unknown = ids.filter { !known.contains($0) }
-                    for id in unknown { output.message("annotate: no image with id \(id)") }
-                    options.ids = ids.filter { known.contains($0) }
                 }
-                var failed = !unknown.isEmpty || eventFailed
+                var failed = unknown || eventFailed
                 var stopped = false
                 if options.ids?.isEmpty != true {
                     let summary = try await ProcessRunner(output: output, logger: components.logger).run(pipeline, options: options)
@@ -195,6 +192,14 @@ struct Process: AsyncParsableCommand {
 }
 
 extension Process {
+    /// The ids given that have a record; each one without is named.
+    func knownIDs(_ components: Components, output: Output) async throws -> (ids: [Int64], unknown: Bool) {
+        let known = Set(try await components.metadata.records(after: nil, limit: ids.count, filter: .ids(ids)).map(\.id))
+        let unknown = ids.filter { !known.contains($0) }
+        for id in unknown { output.message("annotate: no image with id \(id)") }
+        return (ids.filter { known.contains($0) }, !unknown.isEmpty)
+    }
+
     /// Reads the event, registers each created object that has no record yet, and returns the
     /// ids to process (an event delivered twice finds its records, whose tasks are done).
     func register(event: String, components: Components, pipeline: Pipeline, output: Output) async throws -> (ids: [Int64], failed: Bool) {

@@ -175,6 +175,9 @@ import Testing
         #expect(text.contains("would process 2 images") && text.contains("add [prices.\"private-llm\"]"), "\(text)")
         #expect(fake.requests == 2, "only the real run called the API")
         #expect(try binary.run(["process", "--dry-run", "--watch"]).status == 64)
+        let unknown = try binary.run(["process", "--dry-run", "--json", "--reprocess", "1", "99"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no image with id 99"), "\(unknown.stderr)")
+        #expect(try unknown.json().first?["images"] as? Int == 1)
     }
 
     @Test func theKeyNeverAppearsEvenInAVerboseFailingRun() throws {
