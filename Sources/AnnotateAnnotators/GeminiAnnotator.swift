@@ -43,6 +43,34 @@ public struct GeminiAnnotator: RemoteAnnotator {
         GeminiBatchClient(annotator: self, transport: exchange.transport, logger: exchange.logger)
     }
 
+    /// `models/{model}:countTokens` with the whole request (`generateContentRequest`, so the
+    /// prompt, preview and schema are counted as they would be sent). Free; no tokens are billed.
+    public func countInputTokens(for image: AnnotationInput) async throws -> Int? {
+        struct Body: Encodable {
+            struct Inner: Encodable {
+                let model: String
+                let contents: [GeminiWire.Request.Content]
+                let generationConfig: GeminiWire.Request.GenerationConfig
+            }
+            let generateContentRequest: Inner
+        }
+        struct Answer: Decodable { let totalTokens: Int? }
+        let request = request(for: image, tier: .standard)
+        let name = model.hasPrefix("models/") ? model : "models/\(model)"
+        let body = Body(generateContentRequest: .init(model: name, contents: request.contents, generationConfig: request.generationConfig))
+        let call = TransportRequest(
+            method: "POST", url: Self.modelURL(baseURL: settings.baseURL, model: model, method: "countTokens"),
+            headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
+            body: try JSONEncoder().encode(body), timeout: common.timeout)
+        return try await exchange.call(call, key: settings.apiKey) { response throws(AnnotationError) -> Int in
+            guard response.status == 200 else { throw failure(response) }
+            guard let tokens = (try? JSONDecoder().decode(Answer.self, from: response.body))?.totalTokens else {
+                throw .permanent("malformed countTokens answer from Gemini")
+            }
+            return tokens
+        }
+    }
+
     /// The model family's documented image rule.
     var imageTokenRule: ImageTokenRule { .gemini(model: model) }
 
@@ -63,7 +91,7 @@ public struct GeminiAnnotator: RemoteAnnotator {
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
             body: try JSONEncoder().encode(request(for: image, tier: common.serviceTier)), timeout: common.timeout)
-        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+        return try await exchange.call(request, key: settings.apiKey, interpret: interpret)
     }
 
     /// The `generateContent` body for `image`: the one builder of the synchronous request and of

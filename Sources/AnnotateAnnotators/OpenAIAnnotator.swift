@@ -34,6 +34,9 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         OpenAIBatchClient(annotator: self, transport: exchange.transport)
     }
 
+    /// None: chat/completions servers offer no count before the call.
+    public func countInputTokens(for image: AnnotationInput) async throws -> Int? { nil }
+
     /// OpenAI's own rule; other compatible servers count their own way.
     let imageTokenRule = ImageTokenRule.openAITiles
 
@@ -95,7 +98,7 @@ public struct OpenAIAnnotator: RemoteAnnotator {
         let request = TransportRequest(
             method: "POST", url: settings.baseURL.appendingPathComponent("chat/completions"),
             headers: headers, body: try JSONEncoder().encode(request(for: image, tier: common.serviceTier)), timeout: common.timeout)
-        return try await exchange.annotate(request, key: settings.apiKey, interpret: interpret)
+        return try await exchange.call(request, key: settings.apiKey, interpret: interpret)
     }
 
     /// The `chat/completions` body for `image`: the one builder of the synchronous request and of

@@ -67,10 +67,10 @@ struct RemoteExchange: Sendable {
     let pacer: RequestPacer?
     let logger: Logger
 
-    func annotate(
+    func call<Answer>(
         _ request: TransportRequest, key: Secret?,
-        interpret: (TransportResponse) throws(AnnotationError) -> Annotation
-    ) async throws -> Annotation {
+        interpret: (TransportResponse) throws(AnnotationError) -> Answer
+    ) async throws -> Answer {
         try await pacer?.waitForSlot()
         logger.debug("calling \(service)", metadata: ["request.bytes": "\(request.body.count)"])
         let response: TransportResponse

@@ -12,6 +12,9 @@ public struct MetadataAnnotator: Annotator {
     /// Measures the original itself, not a preview.
     public let previewSide: Int? = nil
 
+    /// Nothing to count: it bills nothing.
+    public func countInputTokens(for image: AnnotationInput) async throws -> Int? { nil }
+
     /// None: it runs here, at once.
     public let batchMode: (any BatchAnnotator)? = nil
 

@@ -36,8 +36,10 @@ public struct DryRun: Sendable {
 }
 
 extension Pipeline {
-    /// What `run(options)` would do and cost, reading the records a page at a time.
-    public func estimate(_ options: PipelineOptions) async throws -> CostEstimate {
+    /// What `run(options)` would do and cost, reading the records a page at a time. With
+    /// `countTokens`, the first image to annotate is sent to the API's free token count, and the
+    /// input estimate is scaled by how far the rule was from it.
+    public func estimate(_ options: PipelineOptions, countTokens: Bool = false) async throws -> CostEstimate {
         let current = AnnotationProvenance(model: annotator.model, promptHash: annotator.promptHash)
         let output = DryRun.averageOutputTokens(of: annotator.model, in: try await metadata.usage()) ?? DryRun.defaultOutputTokens
         var estimate = CostEstimate(model: annotator.model)
@@ -50,6 +52,9 @@ extension Pipeline {
                 let tasks = DryRun.tasks(of: record, options: options, current: current)
                 guard !tasks.isEmpty else { continue }
                 let usage = tasks.contains(.annotation) ? annotator.estimatedInputTokens(width: record.width ?? 0, height: record.height ?? 0) : nil
+                if countTokens, estimate.sample == nil, let usage, usage > 0, let counted = try await countedInputTokens(of: record) {
+                    estimate.sample = CostEstimate.Sample(id: record.id, counted: counted, estimated: usage)
+                }
                 // An annotator that bills nothing still runs: its annotation counts, at no tokens.
                 estimate.add(annotation: tasks.contains(.annotation) ? TokenEstimate(input: usage ?? 0, output: usage == nil ? 0 : output) : nil)
                 if let limit = options.limit, estimate.images >= limit { break }
@@ -57,6 +62,26 @@ extension Pipeline {
             guard let last = page.last, page.count == pageSize else { break }
             cursor = last.id
         }
+        if let sample = estimate.sample {
+            estimate.inputTokens = Int((Double(estimate.inputTokens) * Double(sample.counted) / Double(sample.estimated)).rounded())
+        }
         return estimate
+    }
+
+    /// The API's count for one record's request, built as a run would build it; nil when its
+    /// original cannot be read or decoded (the next image is tried) or the annotator cannot count.
+    func countedInputTokens(of record: ImageRecord) async throws -> Int? {
+        guard let data = try? await originals.get(ObjectKey(record.originalKey)) else { return nil }
+        var preview: Data?
+        if let side = annotator.previewSide {
+            guard let rendered = try? await thumbnailer.render(data, thumbnail: false, previewSide: side) else { return nil }
+            preview = rendered.preview
+        }
+        do {
+            return try await annotator.countInputTokens(
+                for: AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType))
+        } catch let error as AnnotationError {
+            throw ServiceStopped(reason: "--count-tokens: \(error.reason)")
+        }
     }
 }

@@ -13,6 +13,9 @@ public protocol Annotator: Sendable {
     /// The input tokens a call for an image of this display size would be billed, by the model's
     /// documented rule on the preview that would be sent; nil for an annotator that bills nothing.
     func estimatedInputTokens(width: Int, height: Int) -> Int?
+    /// The API's own count of the input tokens a call for `image` would be billed (Gemini's free
+    /// `countTokens`); nil when the annotator has no such count.
+    func countInputTokens(for image: AnnotationInput) async throws -> Int?
     /// The annotator's half-price asynchronous mode (`process --batch`); nil when its API has none.
     var batchMode: (any BatchAnnotator)? { get }
 }

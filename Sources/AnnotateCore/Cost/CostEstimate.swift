@@ -12,6 +12,25 @@ public struct CostEstimate: Sendable, Equatable {
     public var inputTokens = 0
     /// Output tokens over those annotations (answer and thinking).
     public var outputTokens = 0
+    /// The image the API counted (`--count-tokens`), which scaled the input estimate.
+    public var sample: Sample?
+
+    /// One image's input tokens as the API counted them and as the rule estimated them.
+    public struct Sample: Sendable, Equatable {
+        /// The image.
+        public var id: Int64
+        /// The API's count.
+        public var counted: Int
+        /// The rule's estimate.
+        public var estimated: Int
+
+        /// A counted sample.
+        public init(id: Int64, counted: Int, estimated: Int) {
+            self.id = id
+            self.counted = counted
+            self.estimated = estimated
+        }
+    }
 
     /// An empty estimate for annotations by `model`.
     public init(model: String) {

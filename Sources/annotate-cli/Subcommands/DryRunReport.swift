@@ -9,7 +9,14 @@ struct DryRunReport: Encodable {
     let prices: PriceTable
 
     enum CodingKeys: String, CodingKey {
-        case images, annotations, model, estimated_input_tokens, estimated_output_tokens, estimated_cost_usd
+        case images, annotations, model, estimated_input_tokens, estimated_output_tokens, estimated_cost_usd, counted_sample
+    }
+
+    /// `{"id", "counted_input_tokens", "rule_input_tokens"}`.
+    struct SampleJSON: Encodable {
+        let id: Int64
+        let counted_input_tokens: Int
+        let rule_input_tokens: Int
     }
 
     static let tiers: [ServiceTier] = [.standard, .batch, .flex]
@@ -21,6 +28,10 @@ struct DryRunReport: Encodable {
         try c.encode(estimate.model, forKey: .model)
         try c.encode(estimate.inputTokens, forKey: .estimated_input_tokens)
         try c.encode(estimate.outputTokens, forKey: .estimated_output_tokens)
+        if let sample = estimate.sample {
+            try c.encode(
+                SampleJSON(id: sample.id, counted_input_tokens: sample.counted, rule_input_tokens: sample.estimated), forKey: .counted_sample)
+        }
         var costs = c.nestedContainer(keyedBy: TierKey.self, forKey: .estimated_cost_usd)
         for tier in Self.tiers {
             try costs.encode(estimate.costUSD(tier, prices: prices).map(Dollars.rounded), forKey: TierKey(tier))
@@ -41,6 +52,9 @@ struct DryRunReport: Encodable {
         ]
         guard estimate.annotations > 0 else { return lines }
         lines.append("estimated tokens: \(estimate.inputTokens) in, \(estimate.outputTokens) out")
+        if let sample = estimate.sample {
+            lines.append("input scaled by the API's count for #\(sample.id): \(sample.counted) tokens, against \(sample.estimated) by the rule")
+        }
         if estimate.costUSD(.standard, prices: prices) == nil {
             lines.append("estimated cost: unknown, \(estimate.model) has no price: add [prices.\"\(estimate.model)\"] to the config file")
         } else {

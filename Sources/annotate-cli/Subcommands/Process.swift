@@ -79,6 +79,9 @@ struct Process: AsyncParsableCommand {
         ))
     var dryRun = false
 
+    @Flag(help: "With --dry-run: ask the API's free token count (Gemini's countTokens) for the first image, and scale the input estimate by it.")
+    var countTokens = false
+
     @Option(
         help: ArgumentHelp(
             "After SIGINT/SIGTERM, how long work in flight may take to finish before it is released. [default: 30s]", valueName: "duration"))
@@ -117,6 +120,7 @@ struct Process: AsyncParsableCommand {
         guard Quantity.duration(batchPoll).map({ $0 > .zero }) == true else {
             throw ValidationError("--batch-poll takes a duration such as 30s or 5m, not \(batchPoll.debugDescription)")
         }
+        if countTokens && !dryRun { throw ValidationError("--count-tokens applies only with --dry-run") }
         if dryRun && (watch || event != nil || queue != nil) {
             throw ValidationError("--dry-run estimates a run over the records; it takes no --watch, --event or --queue")
         }
@@ -155,7 +159,7 @@ struct Process: AsyncParsableCommand {
                 var unknown = false
                 if !ids.isEmpty && event == nil { (options.ids, unknown) = try await knownIDs(components, output: output) }
                 if dryRun {
-                    let estimate = try await pipeline.estimate(options)
+                    let estimate = try await pipeline.estimate(options, countTokens: countTokens)
                     await DryRunReport(estimate: estimate, prices: components.configuration.prices).print(to: output)
                     if unknown { throw ExitCode(.itemsFailed) }
                     return

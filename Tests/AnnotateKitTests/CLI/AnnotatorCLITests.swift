@@ -160,6 +160,13 @@ import Testing
         #expect(counts["pending"] == 2 && counts["processing"] == 0)
 
         #expect(try binary.run(["process", "--dry-run", "--json", "--limit", "1"]).json().first?["images"] as? Int == 1)
+        // --count-tokens asks the free count for the first image and scales the input by it.
+        let counted = try #require(try binary.run(["process", "--dry-run", "--json", "--count-tokens"]).json().first)
+        let sample = try #require(counted["counted_sample"] as? [String: Int])
+        #expect(sample["id"] == 1 && fake.countCalls == 1 && fake.requests == 0)
+        let factor = Double(sample["counted_input_tokens"]!) / Double(sample["rule_input_tokens"]!)
+        #expect(counted["estimated_input_tokens"] as? Int == Int((Double(input) * factor).rounded()))
+        #expect(try binary.run(["process", "--count-tokens"]).status == 64)
         let thumbnails = try #require(try binary.run(["process", "--dry-run", "--json", "--only", "thumbnail"]).json().first)
         #expect(thumbnails["annotations"] as? Int == 0 && (thumbnails["estimated_cost_usd"] as? [String: Double])?["standard"] == 0)
         #expect(try binary.run(["process"]).status == 0)

@@ -31,6 +31,7 @@ struct FlakyAnnotator: Annotator {
     var previewSide: Int? { nil }
     func estimatedInputTokens(width: Int, height: Int) -> Int? { nil }
     var batchMode: (any BatchAnnotator)? { nil }
+    func countInputTokens(for image: AnnotationInput) async throws -> Int? { nil }
     func annotate(_ image: AnnotationInput) async throws -> Annotation {
         if await counter.next() { throw AnnotationError.transient("HTTP 503 Service Unavailable") }
         return try await inner.annotate(image)

@@ -42,6 +42,8 @@ final class FakeGemini: @unchecked Sendable {
 
     var baseURL: String { server.baseURL }
     var requests: Int { lock.withLock { observed.count + violations.count } }
+    /// `countTokens` calls answered.
+    private(set) var countCalls = 0
 
     /// Behaviours for successive requests; once used up, every request succeeds.
     static let retiredModels: Set<String> = ["gemini-1.5-flash", "gemini-pro", "gemini-2.0-flash"]
@@ -74,6 +76,9 @@ final class FakeGemini: @unchecked Sendable {
                 }
             }
             return batch.handle(request)
+        }
+        if request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":countTokens") {
+            return countTokens(request)
         }
         let getsModel = request.method == "GET" && request.path.hasPrefix("/v1beta/models/") && !request.path.contains(":")
         guard getsModel || (request.method == "POST" && request.path.hasPrefix("/v1beta/models/") && request.path.hasSuffix(":generateContent"))
@@ -112,6 +117,27 @@ final class FakeGemini: @unchecked Sendable {
                 return script.isEmpty ? .success(caption: "A test caption.", tags: ["test"], tokens: 300) : script.removeFirst()
             }
             return answer(behavior)
+        }
+    }
+
+    /// `countTokens` with a `generateContentRequest` (checked as a `generateContent` body, model
+    /// named): free, so not among `requests`; answers 258 per image plus the prompt at 4 characters a token.
+    private func countTokens(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
+        guard request.headers["x-goog-api-key"] == key else { return reject(403, "API key missing or wrong", "PERMISSION_DENIED") }
+        guard let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
+            let inner = body["generateContentRequest"] as? [String: Any], (inner["model"] as? String)?.hasPrefix("models/") == true,
+            body["contents"] == nil
+        else { return reject(400, "countTokens takes either contents or a generateContentRequest naming its model", "INVALID_ARGUMENT") }
+        switch check(inner) {
+        case .failure(let refusal): return refusal.response
+        case .success(let (_, prompt, _)):
+            lock.withLock { countCalls += 1 }
+            return .json(
+                200,
+                [
+                    "totalTokens": 258 + prompt.count / 4,
+                    "promptTokensDetails": [["modality": "IMAGE", "tokenCount": 258], ["modality": "TEXT", "tokenCount": prompt.count / 4]],
+                ])
         }
     }
 
