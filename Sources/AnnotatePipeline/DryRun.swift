@@ -46,14 +46,22 @@ extension Pipeline {
         let filter: RecordFilter = options.ids.map { .ids($0) } ?? .all
         var cursor: Int64?
         let pageSize = 1_000
+        // Up to three images are tried for a count (an unreadable original moves on to the next);
+        // an annotator that cannot count says so at the first.
+        var countsLeft = countTokens ? 3 : 0
         while options.limit.map({ estimate.images < $0 }) ?? true {
             let page = try await metadata.records(after: cursor, limit: pageSize, filter: filter)
             for record in page {
                 let tasks = DryRun.tasks(of: record, options: options, current: current)
                 guard !tasks.isEmpty else { continue }
                 let usage = tasks.contains(.annotation) ? annotator.estimatedInputTokens(width: record.width ?? 0, height: record.height ?? 0) : nil
-                if countTokens, estimate.sample == nil, let usage, usage > 0, let counted = try await countedInputTokens(of: record) {
-                    estimate.sample = CostEstimate.Sample(id: record.id, counted: counted, estimated: usage)
+                if countsLeft > 0, estimate.sample == nil, let usage, usage > 0 {
+                    countsLeft -= 1
+                    switch try await countedInputTokens(of: record) {
+                    case .counted(let counted): estimate.sample = CostEstimate.Sample(id: record.id, counted: counted, estimated: usage)
+                    case .unreadable: break
+                    case .notOffered: countsLeft = 0
+                    }
                 }
                 // An annotator that bills nothing still runs: its annotation counts, at no tokens.
                 estimate.add(annotation: tasks.contains(.annotation) ? TokenEstimate(input: usage ?? 0, output: usage == nil ? 0 : output) : nil)
@@ -68,18 +76,25 @@ extension Pipeline {
         return estimate
     }
 
-    /// The API's count for one record's request, built as a run would build it; nil when its
-    /// original cannot be read or decoded (the next image is tried) or the annotator cannot count.
-    func countedInputTokens(of record: ImageRecord) async throws -> Int? {
-        guard let data = try? await originals.get(ObjectKey(record.originalKey)) else { return nil }
+    enum TokenCount {
+        case counted(Int)
+        /// The original could not be read or decoded: another image may do.
+        case unreadable
+        /// The annotator has no count.
+        case notOffered
+    }
+
+    /// The API's count for one record's request, built as a run would build it.
+    func countedInputTokens(of record: ImageRecord) async throws -> TokenCount {
+        guard let data = try? await originals.get(ObjectKey(record.originalKey)) else { return .unreadable }
         var preview: Data?
         if let side = annotator.previewSide {
-            guard let rendered = try? await thumbnailer.render(data, thumbnail: false, previewSide: side) else { return nil }
+            guard let rendered = try? await thumbnailer.render(data, thumbnail: false, previewSide: side) else { return .unreadable }
             preview = rendered.preview
         }
         do {
-            return try await annotator.countInputTokens(
-                for: AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType))
+            let input = AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType)
+            return try await annotator.countInputTokens(for: input).map(TokenCount.counted) ?? .notOffered
         } catch let error as AnnotationError {
             throw ServiceStopped(reason: "--count-tokens: \(error.reason)")
         }

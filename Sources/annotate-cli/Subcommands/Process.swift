@@ -160,6 +160,11 @@ struct Process: AsyncParsableCommand {
                 if !ids.isEmpty && event == nil { (options.ids, unknown) = try await knownIDs(components, output: output) }
                 if dryRun {
                     let estimate = try await pipeline.estimate(options, countTokens: countTokens)
+                    if countTokens && estimate.sample == nil && estimate.inputTokens > 0 {
+                        output.message(
+                            "annotate: --count-tokens: no count was had (this annotator offers none, or no original could be read); the estimate is the rule's"
+                        )
+                    }
                     await DryRunReport(estimate: estimate, prices: components.configuration.prices).print(to: output)
                     if unknown { throw ExitCode(.itemsFailed) }
                     return

@@ -112,5 +112,9 @@ import Testing
         #expect(records.map { $0["service_tier"] as? String } == ["standard", "flex"])
         #expect(records.allSatisfy { $0["input_tokens"] as? Int == 80 && $0["output_tokens"] as? Int == 10 })
         #expect(records.allSatisfy { $0["cost_usd"] is NSNull }, "no built-in price for a local model")
+        // Such a server offers no token count: said once, the estimate stays the rule's.
+        let dry = try binary.run(["process", "--annotator", "openai", "--dry-run", "--count-tokens", "--reprocess", "--json"])
+        #expect(dry.status == 0 && dry.stderr.contains("no count was had"), "\(dry.stderr)")
+        #expect(try dry.json().first?["counted_sample"] == nil)
     }
 }
