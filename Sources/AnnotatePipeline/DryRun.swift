@@ -86,14 +86,8 @@ extension Pipeline {
 
     /// The API's count for one record's request, built as a run would build it.
     func countedInputTokens(of record: ImageRecord) async throws -> TokenCount {
-        guard let data = try? await originals.get(ObjectKey(record.originalKey)) else { return .unreadable }
-        var preview: Data?
-        if let side = annotator.previewSide {
-            guard let rendered = try? await thumbnailer.render(data, thumbnail: false, previewSide: side) else { return .unreadable }
-            preview = rendered.preview
-        }
+        guard case .success(let input) = await annotationInput(for: record) else { return .unreadable }
         do {
-            let input = AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType)
             return try await annotator.countInputTokens(for: input).map(TokenCount.counted) ?? .notOffered
         } catch let error as AnnotationError {
             throw ServiceStopped(reason: "--count-tokens: \(error.reason)")

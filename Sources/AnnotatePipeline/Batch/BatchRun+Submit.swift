@@ -134,9 +134,9 @@ extension BatchRun {
         while start < claimed.count {
             let slice = Array(claimed[start..<min(start + window, claimed.count)])
             start += slice.count
-            let built = try await withThrowingTaskGroup(of: (Int, Result<Data, RequestFailure>).self) { group in
+            let built = try await withThrowingTaskGroup(of: (Int, Result<Data, InputFailure>).self) { group in
                 for (index, image) in slice.enumerated() { group.addTask { (index, await requestLine(for: image.record)) } }
-                var built: [(Int, Result<Data, RequestFailure>)] = []
+                var built: [(Int, Result<Data, InputFailure>)] = []
                 for try await item in group { built.append(item) }
                 return built.sorted { $0.0 < $1.0 }.map(\.1)
             }
@@ -161,33 +161,17 @@ extension BatchRun {
         return (lines, bytes)
     }
 
-    struct RequestFailure: Error {
-        let reason: String
-        let transient: Bool
-    }
-
-    /// The request line for one image: its original, the preview the annotator asks for, the
-    /// synchronous request around them.
-    func requestLine(for record: ImageRecord) async -> Result<Data, RequestFailure> {
-        let data: Data
-        do {
-            data = try await pipeline.originals.get(ObjectKey(record.originalKey))
-        } catch {
-            return .failure(RequestFailure(reason: "\(error)", transient: (error as? ObjectStoreError)?.isTransient ?? true))
-        }
-        var preview: Data?
-        if let side = pipeline.annotator.previewSide {
+    /// The request line for one image: the synchronous request around its original and preview.
+    func requestLine(for record: ImageRecord) async -> Result<Data, InputFailure> {
+        switch await pipeline.annotationInput(for: record) {
+        case .failure(let failure):
+            return .failure(failure)
+        case .success(let input):
             do {
-                preview = try await pipeline.thumbnailer.render(data, thumbnail: false, previewSide: side).preview
+                return .success(try batch.requestLine(key: BatchJob.key(for: record.id), for: input))
             } catch {
-                return .failure(RequestFailure(reason: "\(error)", transient: false))
+                return .failure(InputFailure(reason: "cannot write the request: \(error)", transient: false))
             }
-        }
-        let input = AnnotationInput(data: data, preview: preview, filename: record.filename, contentType: record.contentType)
-        do {
-            return .success(try batch.requestLine(key: BatchJob.key(for: record.id), for: input))
-        } catch {
-            return .failure(RequestFailure(reason: "cannot write the request: \(error)", transient: false))
         }
     }
 }

@@ -59,19 +59,19 @@ struct Process: AsyncParsableCommand {
     var batch = false
 
     @Option(help: ArgumentHelp("With --batch: the most requests per job; more are split into several jobs. [default: 5000]", valueName: "n"))
-    var batchSize: Int = 5_000
+    var batchSize: Int?
 
     @Option(
         help: ArgumentHelp(
             "With --batch: a job still pending or running after this long is cancelled and its tasks re-queued. [default: 24h]",
             valueName: "duration"))
-    var batchDeadline: String = "24h"
+    var batchDeadline: String?
 
     @Flag(help: "With --batch: keep polling until no job is in flight, collecting each as it finishes.")
     var wait = false
 
     @Option(help: ArgumentHelp("With --batch --wait: how often to poll the jobs. [default: 30s]", valueName: "duration"))
-    var batchPoll: String = "30s"
+    var batchPoll: String?
 
     @Flag(
         help: ArgumentHelp(
@@ -110,15 +110,15 @@ struct Process: AsyncParsableCommand {
         if batch && (watch || event != nil || queue != nil) {
             throw ValidationError("--batch submits and collects jobs over the records; it takes no --watch, --event or --queue")
         }
-        if !batch && (wait || batchSize != 5_000 || batchDeadline != "24h" || batchPoll != "30s") {
+        if !batch && (wait || batchSize != nil || batchDeadline != nil || batchPoll != nil) {
             throw ValidationError("--wait, --batch-size, --batch-deadline and --batch-poll apply only with --batch")
         }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        guard Quantity.duration(batchDeadline).map({ $0 > .zero }) == true else {
-            throw ValidationError("--batch-deadline takes a duration such as 24h or 90m, not \(batchDeadline.debugDescription)")
-        }
-        guard Quantity.duration(batchPoll).map({ $0 > .zero }) == true else {
-            throw ValidationError("--batch-poll takes a duration such as 30s or 5m, not \(batchPoll.debugDescription)")
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        for (flag, text) in [("--batch-deadline", batchDeadline), ("--batch-poll", batchPoll)] {
+            guard let text else { continue }
+            guard Quantity.duration(text).map({ $0 > .zero }) == true else {
+                throw ValidationError("\(flag) takes a duration such as 30s, 90m or 24h, not \(text.debugDescription)")
+            }
         }
         if countTokens && !dryRun { throw ValidationError("--count-tokens applies only with --dry-run") }
         if dryRun && (watch || event != nil || queue != nil) {
@@ -235,10 +235,10 @@ extension Process {
     /// event, then the summary; exits as `process` does.
     func runBatch(pipeline: Pipeline, options: PipelineOptions, components: Components, output: Output) async throws {
         var batchOptions = BatchOptions()
-        batchOptions.jobSize = batchSize
-        batchOptions.deadline = Quantity.duration(batchDeadline)!
+        if let batchSize { batchOptions.jobSize = batchSize }
+        if let deadline = batchDeadline.flatMap(Quantity.duration) { batchOptions.deadline = deadline }
         batchOptions.wait = wait
-        batchOptions.pollInterval = Quantity.duration(batchPoll)!
+        if let poll = batchPoll.flatMap(Quantity.duration) { batchOptions.pollInterval = poll }
         let runner = ProcessRunner(output: output, logger: components.logger)
         let service = try BatchService(
             run: BatchRun(

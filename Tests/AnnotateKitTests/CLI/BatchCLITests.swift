@@ -139,6 +139,15 @@ import Glibc
         #expect(split.status == 0, "\(split.stderr)")
         #expect(fake.batch.jobKeys == [["img-1"], ["img-2"]])
         #expect(try binary.run(["status", "--json", "1", "2"]).json().allSatisfy { $0["annotation_status"] as? String == "completed" })
+        // Mistaken options are usage errors naming the value, before anything runs.
+        for (arguments, said) in [(["--batch-size", "0"], "at least 1, not 0"), (["--batch-deadline", "soon"], "not \"soon\"")] {
+            let bad = try binary.run(["process", "--batch"] + arguments)
+            #expect(bad.status == 64 && bad.stderr.contains(said), "\(bad.stderr)")
+        }
+        for flag in [["--wait"], ["--batch-size", "5000"], ["--batch-poll", "1s"]] {
+            let stray = try binary.run(["process"] + flag)
+            #expect(stray.status == 64 && stray.stderr.contains("apply only with --batch"), "\(stray.stderr)")
+        }
         // The offline annotator has no batch mode.
         let offline = try binary.run(["process", "--batch", "--annotator", "metadata"])
         #expect(offline.status == 69 && offline.stderr.contains("--batch needs an annotator with a batch API"), "\(offline.stderr)")
