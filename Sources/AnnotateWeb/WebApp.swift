@@ -4,6 +4,7 @@ import AnnotatePresentation
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -22,6 +23,8 @@ public struct WebApp: Sendable {
     let presigned = PresignedURLCache()
     /// Gallery, image and API pages, kept while the database's change version holds.
     let pageCache = PageCache()
+    /// What every response carries (see `SecurityHeaders`).
+    let securityHeaders: HTTPFields
     /// Rung after each upload so this instance's worker claims it at once.
     public let wake = WorkSignal()
     /// Set on SIGTERM: `/health` fails while the other routes drain (see `LameDuckService`).
@@ -46,6 +49,8 @@ public struct WebApp: Sendable {
         self.settings = settings
         self.pages = try WebPages()
         self.logger = logger
+        securityHeaders = SecurityHeaders<BasicRequestContext>.fields(
+            imageOrigins: Set([originals, thumbnails].compactMap(\.browserOrigin)).sorted())
     }
 
     /// Every route, behind the drain's `Connection: close`, metrics, security headers,
@@ -55,7 +60,7 @@ public struct WebApp: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: DrainingConnectionClose(state: drain))
         router.add(middleware: RequestMetrics(metrics: metrics))
-        router.add(middleware: SecurityHeaders(imageOrigins: imageOrigins))
+        router.add(middleware: SecurityHeaders(fields: securityHeaders))
         router.add(middleware: ResponseCompression())
         router.add(middleware: ErrorRendering(pages: pages))
         router.add(middleware: HostAllowList(policy: hostPolicy))
@@ -76,6 +81,7 @@ public struct WebApp: Sendable {
     func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -92,9 +98,18 @@ public struct WebApp: Sendable {
         }
     }
 
-    /// Where media redirects may send a browser: the S3 endpoint's origin, when a store is S3.
-    var imageOrigins: [String] {
-        Set([originals, thumbnails].compactMap(\.browserOrigin)).sorted()
+    /// HTTP/1.1 with kept pages answered on the event loop (see `KeptPageResponder`).
+    var server: HTTPServerBuilder {
+        let rules = keptPageRules
+        return .http1(configuration: .init(additionalChannelHandlers: [KeptPageResponder(rules: rules)]))
+    }
+
+    /// When a request is answered from the kept pages on the event loop, before the router.
+    var keptPageRules: KeptPageRules {
+        let metadata = metadata
+        return KeptPageRules(
+            pages: pageCache, hosts: hostPolicy, token: settings.isPrivate ? settings.token.map(TokenCheck.init) : nil,
+            drain: drain, metrics: metrics, version: { metadata.immediateChangeVersion() })
     }
 }
 

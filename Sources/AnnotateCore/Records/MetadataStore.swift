@@ -49,6 +49,11 @@ public protocol MetadataStore: Sendable {
     /// by this process or another; nil when the store cannot tell (nothing made from records may
     /// then be kept). Pages built from records are reused while it stays the same.
     func changeVersion() async throws -> Int64?
+    /// The change version when it can be had at once, without waiting on a lock, a thread or
+    /// another machine (a local SQLite file answers in a microsecond); nil when it cannot, and
+    /// the caller then asks `changeVersion()`. `serve` reads it on the event loop to answer a kept
+    /// page without leaving it.
+    func immediateChangeVersion() -> Int64?
     /// Closes its connections; whoever opened the store calls this once, when nothing uses it
     /// any more (see `Components.close`).
     func close() async
@@ -57,6 +62,9 @@ public protocol MetadataStore: Sendable {
 extension MetadataStore {
     /// Nothing to close.
     public func close() async {}
+
+    /// Reading the version needs a round trip.
+    public func immediateChangeVersion() -> Int64? { nil }
 
     /// Every record matching `filter`, read in keyset pages of `pageSize`.
     public func allRecords(filter: RecordFilter, pageSize: Int = 500) async throws -> [ImageRecord] {

@@ -160,6 +160,12 @@ public final class SQLiteMetadataStore: MetadataStore {
         try version.read()
     }
 
+    /// The same read, except that a lock held by a writer (a checkpoint, a recovery) makes it
+    /// nil at once instead of waiting.
+    public func immediateChangeVersion() -> Int64? {
+        try? version.read(waiting: false)
+    }
+
     // MARK: - Leases
 
     /// Puts matching tasks back to pending, in one transaction.

@@ -8,14 +8,12 @@ import Hummingbird
 /// and `/metrics` (load balancers and scrapers). It is accepted as `Authorization: Bearer TOKEN`
 /// or as the password of HTTP Basic (any user name), so a browser can log in by its own prompt.
 struct AccessControl<Context: RequestContext>: RouterMiddleware {
-    let token: Secret
+    let check: TokenCheck
     let isPrivate: Bool
-    private let expected: [UInt8]
 
     init(token: Secret, isPrivate: Bool) {
-        self.token = token
+        check = TokenCheck(token: token)
         self.isPrivate = isPrivate
-        expected = Array(SHA256.hash(data: Data(token.reveal().utf8)))
     }
 
     static var openPaths: Set<String> { ["/health", "/metrics"] }
@@ -23,7 +21,7 @@ struct AccessControl<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let isRead = request.method == .get || request.method == .head
         let needsToken = !isRead || (isPrivate && !Self.openPaths.contains(request.uri.path))
-        guard !needsToken || presentsToken(request) else {
+        guard !needsToken || check.accepts(authorization: request.headers[.authorization]) else {
             var headers = HTTPFields()
             headers.append(HTTPField(name: .wwwAuthenticate, value: #"Basic realm="annotate", charset="UTF-8""#))
             headers.append(HTTPField(name: .wwwAuthenticate, value: #"Bearer realm="annotate""#))
@@ -34,10 +32,21 @@ struct AccessControl<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+}
+
+/// Whether an `Authorization` header presents the token: `Bearer TOKEN`, or HTTP Basic with the
+/// token as the password. A pure value, asked by the router's check and by the kept-page answer
+/// on the event loop alike.
+struct TokenCheck: Sendable {
+    private let expected: [UInt8]
+
+    init(token: Secret) {
+        expected = Array(SHA256.hash(data: Data(token.reveal().utf8)))
+    }
 
     /// Compares digests, so the time taken says nothing about how much of the token matched.
-    private func presentsToken(_ request: Request) -> Bool {
-        guard let header = request.headers[.authorization] else { return false }
+    func accepts(authorization header: String?) -> Bool {
+        guard let header else { return false }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { return false }
         let credential = parts[1].trimmingCharacters(in: .whitespaces)

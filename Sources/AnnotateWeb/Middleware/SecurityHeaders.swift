@@ -8,11 +8,21 @@ import Hummingbird
 /// `no-referrer`: under `no-referrer` a browser sends `Origin: null` with this server's own form
 /// posts, which the cross-site write guard could then not tell from another site's.)
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
-    let policy: String
+    let fields: HTTPFields
 
     /// `imageOrigins`: where media redirects send browsers (the S3 endpoint), if anywhere.
     init(imageOrigins: [String]) {
-        policy = [
+        fields = Self.fields(imageOrigins: imageOrigins)
+    }
+
+    /// Sends these, made by `fields(imageOrigins:)`.
+    init(fields: HTTPFields) {
+        self.fields = fields
+    }
+
+    /// The headers themselves, also sent with the kept pages answered on the event loop.
+    static func fields(imageOrigins: [String]) -> HTTPFields {
+        let policy = [
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
@@ -22,14 +32,12 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
             "frame-ancestors 'none'",
             "base-uri 'none'",
         ].joined(separator: "; ")
+        return [.contentSecurityPolicy: policy, .xContentTypeOptions: "nosniff", .referrerPolicy: "same-origin", .xFrameOptions: "DENY"]
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = policy
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "same-origin"
-        response.headers[.xFrameOptions] = "DENY"
+        for field in fields { response.headers[field.name] = field.value }
         return response
     }
 }

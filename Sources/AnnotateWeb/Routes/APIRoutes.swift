@@ -8,11 +8,11 @@ extension WebApp {
     static let maxAPIPageSize = 500
 
     func addAPIRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/images") { request, _ in
-            try await cachedPage(request) { try await imagePage(request) }
+        router.get("/api/images") { request, context in
+            try await cachedPage(request, context: context) { try await imagePage(request) }
         }
         router.get("/api/images/{id}") { request, context in
-            try await cachedPage(request) { Response.json(RecordJSON(try await record(context), prices: prices)) }
+            try await cachedPage(request, context: context) { Response.json(RecordJSON(try await record(context), prices: prices)) }
         }
     }
 

@@ -12,11 +12,11 @@ extension WebApp {
         router.get("/") { _, _ in
             Response.html(pages.upload(limitBytes: settings.maxUploadBytes, processing: settings.processUploads))
         }
-        router.get("/gallery") { request, _ in
-            try await cachedPage(request) { try await gallery(request) }
+        router.get("/gallery") { request, context in
+            try await cachedPage(request, context: context) { try await gallery(request) }
         }
         router.get("/images/{id}") { request, context in
-            try await cachedPage(request) { Response.html(pages.image(try await record(context))) }
+            try await cachedPage(request, context: context) { Response.html(pages.image(try await record(context))) }
         }
         // Compressed once, here, rather than on every request.
         let script = CachedPage(

@@ -3,6 +3,7 @@ import Testing
 
 @testable import AnnotateCore
 @testable import AnnotateKit
+@testable import AnnotateMetadata
 
 /// What every `MetadataStore` must do. Each backend's suite runs every check on a fresh store;
 /// times are passed explicitly, so lease expiry is tested without sleeping.
@@ -63,6 +64,8 @@ enum MetadataStoreConformance {
             let version = try #require(try await reader.changeVersion())
             #expect(!seen.contains(version), "the version moved after \(what)")
             #expect(try await reader.changeVersion() == version, "and stays while nothing is written")
+            // Read at once only where that costs no wait (a local SQLite file), and then the same.
+            #expect(reader.immediateChangeVersion() == (reader is SQLiteMetadataStore ? version : nil))
             seen.append(version)
         }
         try await expectChanged("nothing")

@@ -149,6 +149,8 @@ import Glibc
             #expect(try curl(["-H", "Host: \(host)", gallery]).status == 200, "\(host)")
         }
         #expect(try curl(["-H", "Host: 127.0.0.1:\(port)", url.appendingPathComponent("health").absoluteString]).status == 200)
+        // The page is kept now, and answered on the event loop: the check holds there too.
+        #expect(try curl(["-H", "Host: evil.example:\(port)", gallery]).status == 421, "a kept page too")
 
         #expect(try upload(url, []).status == 200)
         let plain = try curl([gallery])
