@@ -10,24 +10,23 @@ import GRDBSQLite
 /// do not pay for it.
 final class SQLiteChangeVersion: @unchecked Sendable {
     private let path: String
+    private let busyTimeoutMilliseconds: Int32
     private let lock = NSLock()
     private var connection: OpaquePointer?
     private var statement: OpaquePointer?
 
-    /// How long a read waits for a writer's lock.
-    static let busyTimeoutMilliseconds: Int32 = 30_000
-
-    init(path: String) {
+    /// `waitsForWriters`: a read waits up to 30 s for a writer's lock (a checkpoint, a recovery);
+    /// otherwise it fails at once, and its lock is never held for longer than one read.
+    init(path: String, waitsForWriters: Bool = true) {
         self.path = path
+        busyTimeoutMilliseconds = waitsForWriters ? 30_000 : 0
     }
 
-    /// The current version; only equality between two reads means anything. Not `waiting`, a
-    /// busy database is an error at once rather than after the busy timeout.
-    func read(waiting: Bool = true) throws -> Int64 {
+    /// The current version; only equality between two reads means anything.
+    func read() throws -> Int64 {
         try lock.withLock {
             if statement == nil { try open() }
             defer { sqlite3_reset(statement) }
-            sqlite3_busy_timeout(connection, waiting ? Self.busyTimeoutMilliseconds : 0)
             guard sqlite3_step(statement) == SQLITE_ROW else {
                 throw MetadataStoreError.query(operation: "read the change version", reason: String(cString: sqlite3_errmsg(connection)))
             }
@@ -38,7 +37,7 @@ final class SQLiteChangeVersion: @unchecked Sendable {
     /// Opens the handle and prepares the statement; called under the lock.
     private func open() throws {
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
-            sqlite3_busy_timeout(connection, Self.busyTimeoutMilliseconds) == SQLITE_OK,
+            sqlite3_busy_timeout(connection, busyTimeoutMilliseconds) == SQLITE_OK,
             sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK
         else {
             let reason = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

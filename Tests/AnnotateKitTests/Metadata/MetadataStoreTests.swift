@@ -91,6 +91,27 @@ extension MariaDBServerSuites {
 }
 
 @Suite struct SQLiteMetadataStoreTests {
+    /// The version `serve` reads on an event loop never waits: while another connection holds the
+    /// file locked it fails at once (the request then goes to the router, whose read may wait).
+    @Test func theImmediateVersionNeverWaitsForALock() async throws {
+        let path = try Fixtures.temporaryDirectory("locked").appendingPathComponent("plain.db").path
+        let holder = try DatabaseQueue(path: path)  // a rollback journal: a writer locks readers out
+        try await holder.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        let immediate = SQLiteChangeVersion(path: path, waitsForWriters: false)
+        let before = try immediate.read()
+        try holder.inTransaction(.exclusive) { db in
+            try db.execute(sql: "INSERT INTO t VALUES (1)")
+            let started = ContinuousClock.now
+            #expect(throws: MetadataStoreError.self) { try immediate.read() }
+            #expect(ContinuousClock.now - started < .seconds(10), "it did not wait out a busy timeout")
+            return .commit
+        }
+        #expect(try immediate.read() != before, "readable again once the lock is gone, and the write seen")
+        // The store's own: the same as the version the router reads.
+        let store = try SQLiteMetadataStore(path: try Fixtures.temporaryDirectory("immediate").appendingPathComponent("a.db").path)
+        #expect(store.immediateChangeVersion() == (try await store.changeVersion()))
+    }
+
     @Test func concurrentOpensMigrateOnce() async throws {
         let path = try Fixtures.temporaryDirectory("migrate").appendingPathComponent("annotate.db").path
         let stores = try await withThrowingTaskGroup(of: SQLiteMetadataStore.self) { group in
