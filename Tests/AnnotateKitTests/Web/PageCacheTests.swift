@@ -11,10 +11,9 @@ import Testing
 @testable import AnnotateWeb
 
 /// Kept pages are reused only while nothing changed: a write by any process, even one that
-/// lands between two requests a millisecond apart, is in the next answer. Each runs straight into
-/// the router and over real HTTP, where kept pages are answered on the event loop.
+/// lands between two requests a millisecond apart, is in the next answer.
 @Suite struct PageCacheTests {
-    @Test(arguments: [false, true]) func aWriteByAnotherProcessIsInTheVeryNextAnswer(live: Bool) async throws {
+    @Test func aWriteByAnotherProcessIsInTheVeryNextAnswer() async throws {
         let web = try WebFixture()
         // Another process on the same database: its own store, its own connections.
         guard case .sqlite(let path) = web.components.configuration.database else {
@@ -24,7 +23,7 @@ import Testing
         let elsewhere = Uploader(
             metadata: try SQLiteMetadataStore(path: path), store: web.components.originals,
             limits: .defaults, headers: try VipsHeaderReader(), logger: .quiet)
-        try await web.test(live: live) { client in
+        try await web.test { client in
             for uri in ["/gallery", "/api/images", "/gallery?status=pending"] {
                 #expect(try await client.execute(uri: uri, method: .get).status == .ok)
             }
@@ -51,9 +50,9 @@ import Testing
         }
     }
 
-    @Test(arguments: [false, true]) func keptPagesRevalidateWithETagsPerEncoding(live: Bool) async throws {
+    @Test func keptPagesRevalidateWithETagsPerEncoding() async throws {
         let web = try WebFixture()
-        try await web.test(live: live) { client in
+        try await web.test { client in
             _ = try await client.upload([("fig-bowl.jpg", try Fixtures.sample("fig-bowl.jpg"))])
             let plain = try await client.execute(uri: "/gallery", method: .get)
             let tag = try #require(plain.headers[.eTag])

@@ -35,12 +35,9 @@ struct WebFixture {
         _ = try await components.pipeline().run(options) { _ in }
     }
 
-    /// `live`: over real HTTP on loopback, through `serve`'s own HTTP server (kept pages answered
-    /// on the event loop); otherwise straight into the router.
-    func test<T>(live: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let application = Application(
-            router: app.router(), server: app.server, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: .quiet)
-        return try await application.test(live ? .live : .router, body)
+    func test<T>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let application = Application(router: app.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: .quiet)
+        return try await application.test(.router, body)
     }
 }
 
