@@ -56,8 +56,9 @@ public struct GeminiAnnotator: RemoteAnnotator {
         }
         struct Answer: Decodable { let totalTokens: Int? }
         let request = request(for: image, tier: .standard)
-        let name = model.hasPrefix("models/") ? model : "models/\(model)"
-        let body = Body(generateContentRequest: .init(model: name, contents: request.contents, generationConfig: request.generationConfig))
+        let body = Body(
+            generateContentRequest: .init(
+                model: "models/\(Self.modelID(model))", contents: request.contents, generationConfig: request.generationConfig))
         let call = TransportRequest(
             method: "POST", url: Self.modelURL(baseURL: settings.baseURL, model: model, method: "countTokens"),
             headers: ["Content-Type": "application/json", "x-goog-api-key": settings.apiKey.reveal()],
@@ -81,8 +82,12 @@ public struct GeminiAnnotator: RemoteAnnotator {
     /// model's URL is made, for annotation and for doctor's check alike. A `models/` prefix in the
     /// setting is accepted.
     public static func modelURL(baseURL: URL, model: String, method: String? = nil) -> URL {
-        let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
-        return baseURL.appendingPathComponent("v1beta/models/\(name)" + (method.map { ":\($0)" } ?? ""))
+        baseURL.appendingPathComponent("v1beta/models/\(modelID(model))" + (method.map { ":\($0)" } ?? ""))
+    }
+
+    /// The model's id without the `models/` prefix the setting may carry (`gemini-2.5-flash`).
+    static func modelID(_ model: String) -> String {
+        model.hasPrefix("models/") ? String(model.dropFirst("models/".count)) : model
     }
 
     /// Sends the preview and prompt to `generateContent` and checks the answer.

@@ -15,8 +15,7 @@ enum ImageTokenRule: Equatable {
 
     /// The rule of a Gemini model, by its family.
     static func gemini(model: String) -> ImageTokenRule {
-        let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
-        let generation = name.split(separator: "-").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+        let generation = GeminiAnnotator.modelID(model).split(separator: "-").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
         return (generation ?? 2) >= 3 ? .geminiFixed(1_100) : .geminiTiles
     }
 
