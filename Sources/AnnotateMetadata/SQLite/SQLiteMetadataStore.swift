@@ -7,12 +7,10 @@ import GRDB
 /// transactions so a claim is atomic across processes.
 public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
-    /// `changeVersion()`'s own connection: it never writes, so it sees every commit, the pool's
-    /// and other processes' alike, with no trigger or counter on the write path.
+    /// `changeVersion()`'s and `immediateChangeVersion()`'s one connection (their values must be
+    /// comparable, and only one connection's are): it never writes, so it sees every commit, the
+    /// pool's and other processes' alike, with no trigger or counter on the write path.
     private let version: SQLiteChangeVersion
-    /// `immediateChangeVersion()`'s: never waits, so an event loop reading it is never held up
-    /// (by a writer's lock, or by a router's read waiting on one).
-    private let immediateVersion: SQLiteChangeVersion
     /// The file's path, for messages.
     public let path: String
 
@@ -30,7 +28,6 @@ public final class SQLiteMetadataStore: MetadataStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try Self.migrate(db) }
             version = SQLiteChangeVersion(path: path)
-            immediateVersion = SQLiteChangeVersion(path: path, waitsForWriters: false)
         } catch {
             throw MetadataStoreError.unavailable(database: "sqlite:\(path)", reason: Self.reason(error))
         }
@@ -164,10 +161,10 @@ public final class SQLiteMetadataStore: MetadataStore {
         try version.read()
     }
 
-    /// The same read on a connection of its own, except that a lock held by a writer (a
-    /// checkpoint, a recovery) makes it nil at once instead of waiting.
+    /// The same read, except that a lock held by a writer (a checkpoint, a recovery) or by a
+    /// waiting read makes it nil at once instead of waiting.
     public func immediateChangeVersion() -> Int64? {
-        try? immediateVersion.read()
+        version.readImmediately()
     }
 
     // MARK: - Leases

@@ -97,19 +97,44 @@ extension MariaDBServerSuites {
         let path = try Fixtures.temporaryDirectory("locked").appendingPathComponent("plain.db").path
         let holder = try DatabaseQueue(path: path)  // a rollback journal: a writer locks readers out
         try await holder.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
-        let immediate = SQLiteChangeVersion(path: path, waitsForWriters: false)
-        let before = try immediate.read()
+        let version = SQLiteChangeVersion(path: path)
+        let before = try #require(version.readImmediately())
         try holder.inTransaction(.exclusive) { db in
             try db.execute(sql: "INSERT INTO t VALUES (1)")
             let started = ContinuousClock.now
-            #expect(throws: MetadataStoreError.self) { try immediate.read() }
+            #expect(version.readImmediately() == nil)
             #expect(ContinuousClock.now - started < .seconds(10), "it did not wait out a busy timeout")
             return .commit
         }
-        #expect(try immediate.read() != before, "readable again once the lock is gone, and the write seen")
-        // The store's own: the same as the version the router reads.
+        #expect(version.readImmediately() != before, "readable again once the lock is gone, and the write seen")
+        #expect(try version.read() == version.readImmediately(), "and the waiting read is back to waiting, on the same counter")
+    }
+
+    @Test func theImmediateVersionIsTheVersionPagesAreKeptAt() async throws {
+        // A page is kept at changeVersion() and checked against immediateChangeVersion(): each
+        // connection's data_version is its own counter, so the two must be one connection's or
+        // a changed record can match a kept page (seen: serve showing "processing" for good).
         let store = try SQLiteMetadataStore(path: try Fixtures.temporaryDirectory("immediate").appendingPathComponent("a.db").path)
-        #expect(store.immediateChangeVersion() == (try await store.changeVersion()))
+        let other = try SQLiteMetadataStore(path: store.path)
+        var seen: Set<Int64> = []
+        var inserted = 0
+        func write(_ step: Int) async throws {
+            // Commits by the store's own pool and by another process's alike.
+            inserted += 1
+            _ = try await (step.isMultiple(of: 2) ? store : other).insert(MetadataStoreConformance.image(inserted), at: MetadataStoreConformance.t0)
+        }
+        for step in 0..<6 {
+            // Reads at their own times, as the router's and the event loop's are: one often,
+            // the other not at all while nothing asks for a kept page.
+            try await write(step)
+            if step.isMultiple(of: 2) { _ = try await store.changeVersion() } else { _ = store.immediateChangeVersion() }
+            try await write(step + 1)
+            let kept = try #require(try await store.changeVersion())
+            #expect(store.immediateChangeVersion() == kept, "step \(step)")
+            #expect(seen.insert(kept).inserted, "step \(step): a new version after a write")
+            try await write(step)
+            #expect(store.immediateChangeVersion() != kept, "step \(step): the write is seen at once")
+        }
     }
 
     @Test func concurrentOpensMigrateOnce() async throws {

@@ -240,4 +240,35 @@ import Testing
         #expect(try binary.run(["upload", Fixtures.samples.appendingPathComponent("astronaut.jpg").path]).status == 0)
         #expect(try HTTP.curl(withToken + [gallery]).text.contains("astronaut.jpg"), "the other process's upload, at once")
     }
+
+    @Test func aPageTheRouterKeptIsNeverAnsweredStaleFromTheLoop() throws {
+        // The router keeps pages at the version it reads; the loop checks them against the one it
+        // reads. Requests that only the router sees (here `Connection: close`) make it read more
+        // often than the loop; the two must still agree, or a record changed by another process
+        // would match a page kept before the change (the sequence below showed "pending" forever).
+        let binary = Binary(home: try Fixtures.temporaryDirectory("serve-kept-fresh"))
+        #expect(try binary.run(["upload", Fixtures.samples.appendingPathComponent("fig-bowl.jpg").path]).status == 0)
+        let (server, url) = try ServeCLITests().start(binary, ["--no-process"])
+        defer {
+            kill(server.process.processIdentifier, SIGKILL)
+            _ = server.finish()
+        }
+        let record = url.appendingPathComponent("api/images/1").absoluteString
+        let gallery = url.appendingPathComponent("gallery").absoluteString
+        func status() throws -> String? {
+            let answer = try HTTP.curl([record])
+            let json = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+            return json?["annotation_status"] as? String
+        }
+        #expect(try status() == "pending")  // made by the router
+        #expect(try status() == "pending")  // answered on the loop
+        for (n, photo) in ["astronaut.jpg", "sunset-exif8.jpg"].enumerated() {
+            #expect(try binary.run(["upload", Fixtures.samples.appendingPathComponent(photo).path]).status == 0)
+            let routerOnly = try HTTP.curl(["-H", "Connection: close", gallery])
+            #expect(routerOnly.status == 200 && routerOnly.text.contains(photo), "round \(n)")
+        }
+        #expect(try status() == "pending")
+        #expect(try binary.run(["process", "--only", "annotation", "1"]).status == 0)
+        #expect(try status() == "completed", "the other process's change, at once")
+    }
 }
