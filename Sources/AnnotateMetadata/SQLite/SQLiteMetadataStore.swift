@@ -158,11 +158,11 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     /// A microsecond read on the connection that never writes, taken without a thread hop.
     public func changeVersion() async throws -> Int64? {
-        try version.read()
+        try await version.read()
     }
 
-    /// The same read, except that a lock held by a writer (a checkpoint, a recovery) or by a
-    /// waiting read makes it nil at once instead of waiting.
+    /// The same read, except that a lock held by a writer (a checkpoint, a recovery) makes it
+    /// nil at once instead of waiting.
     public func immediateChangeVersion() -> Int64? {
         version.readImmediately()
     }

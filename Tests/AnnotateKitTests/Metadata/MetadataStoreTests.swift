@@ -99,15 +99,19 @@ extension MariaDBServerSuites {
         try await holder.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
         let version = SQLiteChangeVersion(path: path)
         let before = try #require(version.readImmediately())
+        var waiting: Task<Int64, any Error>?
         try holder.inTransaction(.exclusive) { db in
             try db.execute(sql: "INSERT INTO t VALUES (1)")
+            waiting = Task { try await version.read() }
+            usleep(200_000)  // the waiting read is trying meanwhile
             let started = ContinuousClock.now
-            #expect(version.readImmediately() == nil)
+            #expect(version.readImmediately() == nil, "not held up by the lock, nor by the waiting read")
             #expect(ContinuousClock.now - started < .seconds(10), "it did not wait out a busy timeout")
             return .commit
         }
-        #expect(version.readImmediately() != before, "readable again once the lock is gone, and the write seen")
-        #expect(try version.read() == version.readImmediately(), "and the waiting read is back to waiting, on the same counter")
+        let waited = try await #require(waiting).value
+        #expect(waited != before, "the waiting read waited the lock out and saw the write")
+        #expect(version.readImmediately() == waited, "both read the one counter")
     }
 
     @Test func theImmediateVersionIsTheVersionPagesAreKeptAt() async throws {
