@@ -55,9 +55,10 @@ public struct WebApp: Sendable {
 
     /// Every route, behind the drain's `Connection: close`, metrics, security headers,
     /// compression, error pages, the Host check, the cross-site write guard and the token check
-    /// (in that order from the outside in).
+    /// (in that order from the outside in). Each GET route answers HEAD as well (HTTP requires
+    /// it): the GET's status and headers, and no body.
     public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: DrainingConnectionClose(state: drain))
         router.add(middleware: RequestMetrics(metrics: metrics))
         router.add(middleware: SecurityHeaders(fields: securityHeaders))

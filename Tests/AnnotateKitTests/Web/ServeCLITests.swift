@@ -125,6 +125,43 @@ import Glibc
         #expect(Date().timeIntervalSince(interrupted) < 10)
     }
 
+    @Test func headAnswersEveryReadRouteAsGetWouldWithoutTheBody() throws {
+        // What curl -I, uptime checkers and some balancers send; HTTP requires it of every GET.
+        let binary = Binary(home: try Fixtures.temporaryDirectory("serve-head"))
+        #expect(try binary.run(["upload", "--process", Fixtures.samples.appendingPathComponent("astronaut.jpg").path]).status == 0)
+        let (server, url) = try start(binary, ["--no-process"])
+        defer {
+            kill(server.process.processIdentifier, SIGKILL)
+            _ = server.finish()
+        }
+        let routes = [
+            "", "gallery", "images/1", "api/images", "api/images/1", "media/1/original", "media/1/thumbnail", "health", "metrics",
+            "assets/gallery.css", "nothing-here",
+        ]
+        for route in routes {
+            let address = url.appendingPathComponent(route).absoluteString
+            for encoding in [[], ["-H", "Accept-Encoding: gzip"]] {
+                let get = try HTTP.curl(encoding + [address])
+                let head = try HTTP.curl(encoding + ["-I", address])
+                #expect(head.status == get.status, "/\(route) \(encoding)")
+                // /metrics counts the request itself, so only its length may differ.
+                if route != "metrics" {
+                    #expect(head.headers["content-length"] == String(get.body.count), "/\(route) \(encoding): \(head.headers)")
+                    #expect(head.headers["etag"] == get.headers["etag"] && head.headers["content-type"] == get.headers["content-type"])
+                }
+            }
+        }
+        // Nothing follows the head on the wire (curl -I would not notice, the next request would).
+        for route in routes {
+            let wire = try HTTP.exchange("HEAD /\(route) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: url.port!)
+            let end = try #require(wire.range(of: Data("\r\n\r\n".utf8)), "/\(route): \(wire.count) bytes")
+            #expect(wire[end.upperBound...].isEmpty, "/\(route): \(String(decoding: wire, as: UTF8.self))")
+        }
+        // HEAD is a read: another site's page may ask for it, and nothing changes.
+        let crossSite = try HTTP.curl(["-I", "-H", "Origin: http://evil.example", url.appendingPathComponent("gallery").absoluteString])
+        #expect(crossSite.status == 200)
+    }
+
     @Test func aTakenPortAndAMissingKeyAreClearErrors() throws {
         let binary = Binary(home: try Fixtures.temporaryDirectory("serve-errors"))
         let (server, url) = try start(binary, ["--no-process"])
@@ -152,6 +189,32 @@ struct HTTPTestError: Error, CustomStringConvertible {
 
 /// Plain HTTP on loopback for the CLI tests.
 enum HTTP {
+    /// Sends `request` as written to 127.0.0.1:`port` and returns every byte until the server closes.
+    static func exchange(_ request: String, port: Int) throws -> Data {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw HTTPTestError("cannot connect to port \(port)") }
+        let bytes = Array(request.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw HTTPTestError("cannot send to port \(port)") }
+        var received = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            guard n > 0 else { break }
+            received.append(contentsOf: chunk[0..<n])
+        }
+        return received
+    }
+
     struct Answer {
         var status: Int
         var headers: [String: String]
