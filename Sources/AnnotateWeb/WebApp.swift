@@ -56,7 +56,8 @@ public struct WebApp: Sendable {
     /// Every route, behind the drain's `Connection: close`, metrics, security headers,
     /// compression, error pages, the Host check, the cross-site write guard and the token check
     /// (in that order from the outside in). Each GET route answers HEAD as well (HTTP requires
-    /// it): the GET's status and headers, and no body.
+    /// it): the GET's status and headers, and no body; other methods a route does not take are
+    /// 405 with `Allow` (see `RouteRegistry`).
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: DrainingConnectionClose(state: drain))
@@ -69,11 +70,13 @@ public struct WebApp: Sendable {
         if let token = settings.token {
             router.add(middleware: AccessControl(token: token, isPrivate: settings.isPrivate))
         }
-        addPageRoutes(to: router)
-        addUploadRoute(to: router)
-        addAPIRoutes(to: router)
-        addMediaRoutes(to: router)
-        addOperationsRoutes(to: router)
+        let routes = RouteRegistry(router)
+        addPageRoutes(to: routes)
+        addUploadRoute(to: routes)
+        addAPIRoutes(to: routes)
+        addMediaRoutes(to: routes)
+        addOperationsRoutes(to: routes)
+        routes.answerOtherMethods()
         return router
     }
 

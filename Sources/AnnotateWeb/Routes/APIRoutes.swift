@@ -7,7 +7,7 @@ import Hummingbird
 extension WebApp {
     static let maxAPIPageSize = 500
 
-    func addAPIRoutes(to router: Router<BasicRequestContext>) {
+    func addAPIRoutes(to router: RouteRegistry<BasicRequestContext>) {
         router.get("/api/images") { request, context in
             try await cachedPage(request, context: context) { try await imagePage(request) }
         }

@@ -8,7 +8,7 @@ import Hummingbird
 /// to a presigned URL from the cache. Keys come from the database and are validated, so no
 /// request can name a path of its own.
 extension WebApp {
-    func addMediaRoutes(to router: Router<BasicRequestContext>) {
+    func addMediaRoutes(to router: RouteRegistry<BasicRequestContext>) {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/media/{id}/{variant}", method: method) { request, context in
                 try await media(request, context)

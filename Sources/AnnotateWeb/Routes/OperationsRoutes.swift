@@ -5,7 +5,7 @@ import Hummingbird
 
 /// `/health` for load balancers (the original deployment's check) and `/metrics` for Prometheus.
 extension WebApp {
-    func addOperationsRoutes(to router: Router<BasicRequestContext>) {
+    func addOperationsRoutes(to router: RouteRegistry<BasicRequestContext>) {
         router.get("/health") { _, _ in
             // Told to stop: out of the load balancer's rotation first, whatever the parts say.
             if drain.isDraining { return Response.json(["status": "draining"], status: .serviceUnavailable) }

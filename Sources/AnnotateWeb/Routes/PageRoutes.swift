@@ -8,7 +8,7 @@ import Hummingbird
 extension WebApp {
     static let galleryPageSize = 50
 
-    func addPageRoutes(to router: Router<BasicRequestContext>) {
+    func addPageRoutes(to router: RouteRegistry<BasicRequestContext>) {
         router.get("/") { _, _ in
             Response.html(pages.upload(limitBytes: settings.maxUploadBytes, processing: settings.processUploads))
         }

@@ -8,7 +8,7 @@ import Hummingbird
 /// checks as `annotate upload` (type from the bytes, header against the pixel limit, hash,
 /// duplicate check) into the store and the database; this instance's worker is woken for them.
 extension WebApp {
-    func addUploadRoute(to router: Router<BasicRequestContext>) {
+    func addUploadRoute(to router: RouteRegistry<BasicRequestContext>) {
         router.post("/upload") { request, _ in
             try await upload(request)
         }

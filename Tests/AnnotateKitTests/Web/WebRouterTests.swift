@@ -119,6 +119,27 @@ import Testing
         #expect(!record.originalKey.contains("<") && !record.originalKey.contains("\u{1B}"))
     }
 
+    @Test func aRouteAskedWithAMethodItDoesNotTakeIs405NamingTheOnesItDoes() async throws {
+        let web = try WebFixture()
+        try await web.test { client in
+            #expect(try await client.upload([("astronaut.jpg", try Fixtures.sample("astronaut.jpg"))]).status == .ok)
+            // Not "there is nothing at /api/images/1": the record is there; DELETE is what is not.
+            let delete = try await client.execute(uri: "/api/images/1", method: .delete)
+            #expect(delete.status == .methodNotAllowed && delete.headers[.allow] == "GET, HEAD, OPTIONS")
+            #expect(try delete.json()["error"] as? String == "DELETE is not answered at /api/images/1; it takes GET, HEAD, OPTIONS")
+            let get = try await client.execute(uri: "/upload", method: .get)
+            #expect(get.status == .methodNotAllowed && get.headers[.allow] == "POST, OPTIONS")
+            #expect(get.text.contains("GET is not answered at /upload; it takes POST, OPTIONS"), "an HTML page for a browser")
+            let post = try await client.execute(uri: "/gallery", method: .post)
+            #expect(post.status == .methodNotAllowed && post.headers[.allow] == "GET, HEAD, OPTIONS")
+            let options = try await client.execute(uri: "/media/1/original", method: .options)
+            #expect(options.status == .noContent && options.headers[.allow] == "GET, HEAD, OPTIONS")
+            #expect(try await client.execute(uri: "/api/images/1", method: .get).status == .ok, "GET still answers")
+            #expect(try await client.execute(uri: "/nothing-here", method: .delete).status == .notFound, "unknown paths stay 404")
+        }
+        #expect(try await web.components.metadata.record(id: 1) != nil, "nothing was deleted")
+    }
+
     @Test func galleryAndAPIPageNewestFirstByKeyset() async throws {
         let web = try WebFixture()
         let folder = try Fixtures.temporaryDirectory("many")
