@@ -34,10 +34,14 @@ final class RouteRegistry<Context: RequestContext>: RouterMethods {
         return self
     }
 
-    /// The `Allow` value of a path taking `methods`: GET brings HEAD (the router makes it).
-    static func allow(_ methods: [HTTPRequest.Method]) -> String {
-        let taken = Set(methods + (methods.contains(.get) ? [.head] : []) + [.options])
-        return refusable.filter(taken.contains).map(\.rawValue).joined(separator: ", ")
+    /// The methods a path registered with `methods` answers: GET brings HEAD (the router makes it).
+    static func taken(_ methods: [HTTPRequest.Method]) -> Set<HTTPRequest.Method> {
+        Set(methods + (methods.contains(.get) ? [.head] : []))
+    }
+
+    /// The `Allow` value of a path answering `taken`, OPTIONS included.
+    static func allow(_ taken: Set<HTTPRequest.Method>) -> String {
+        refusable.filter { taken.contains($0) || $0 == .options }.map(\.rawValue).joined(separator: ", ")
     }
 
     /// The methods a client may try, in the order `Allow` names them.
@@ -48,8 +52,8 @@ final class RouteRegistry<Context: RequestContext>: RouterMethods {
     /// first.
     func answerOtherMethods() {
         for route in routes {
-            let allow = Self.allow(route.methods)
-            let taken = Set(route.methods + (route.methods.contains(.get) ? [.head] : []))
+            let taken = Self.taken(route.methods)
+            let allow = Self.allow(taken)
             for method in Self.refusable where !taken.contains(method) {
                 router.on(route.path, method: method) { request, _ -> Response in
                     if method == .options { return Response(status: .noContent, headers: [.allow: allow]) }

@@ -10,17 +10,13 @@ import Hummingbird
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     let fields: HTTPFields
 
-    /// `imageOrigins`: where media redirects send browsers (the S3 endpoint), if anywhere.
-    init(imageOrigins: [String]) {
-        fields = Self.fields(imageOrigins: imageOrigins)
-    }
-
     /// Sends these, made by `fields(imageOrigins:)`.
     init(fields: HTTPFields) {
         self.fields = fields
     }
 
     /// The headers themselves, also sent with the kept pages answered on the event loop.
+    /// `imageOrigins`: where media redirects send browsers (the S3 endpoint), if anywhere.
     static func fields(imageOrigins: [String]) -> HTTPFields {
         let policy = [
             "default-src 'none'",
